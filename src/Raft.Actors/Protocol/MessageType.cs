@@ -1,0 +1,41 @@
+namespace Raft.Actors.Protocol;
+
+/// <summary>The kinds of <see cref="RaftMessage"/>. Values are part of the wire format.</summary>
+public enum MessageType : byte
+{
+    /// <summary>Leader → follower: entries to append (Raft §5.3), also the probe.</summary>
+    Append = 1,
+
+    /// <summary>Follower → leader: accept or reject of an <see cref="Append"/>.</summary>
+    AppendResponse = 2,
+
+    /// <summary>Candidate → all: request for a vote (Raft §5.2).</summary>
+    Vote = 3,
+
+    /// <summary>Answer to <see cref="Vote"/>.</summary>
+    VoteResponse = 4,
+
+    /// <summary>Would-be candidate → all: would you vote for me? Does not disturb terms (thesis §9.6).</summary>
+    PreVote = 5,
+
+    /// <summary>Answer to <see cref="PreVote"/>.</summary>
+    PreVoteResponse = 6,
+
+    /// <summary>Leader → follower: I am alive; carries commit and an optional read context.</summary>
+    Heartbeat = 7,
+
+    /// <summary>Answer to <see cref="Heartbeat"/>.</summary>
+    HeartbeatResponse = 8,
+
+    /// <summary>Follower → leader: a linearizable read request to be given a read index (thesis §6.4).</summary>
+    ReadIndex = 9,
+
+    /// <summary>Leader → follower: the read index for a forwarded read.</summary>
+    ReadIndexResponse = 10,
+
+    /// <summary>Leader → transferee: start an election now (thesis §3.10).</summary>
+    TimeoutNow = 11,
+
+    /// <summary>Leader → follower: a snapshot (metadata in the message, data out of band).</summary>
+    Snapshot = 12,
+}

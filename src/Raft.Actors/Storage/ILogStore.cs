@@ -1,0 +1,70 @@
+using Raft.Actors.Protocol;
+
+namespace Raft.Actors.Storage;
+
+/// <summary>
+/// Durable storage of one group's log and <see cref="HardState"/>.
+/// </summary>
+/// <remarks>
+/// <para><b>Crash contract.</b> When <see cref="AppendAsync"/> completes, everything in the batch
+/// (entries, the truncation it implies, the hard state) is durable: it survives a process crash
+/// and a power loss. A batch that did not complete may be lost whole or in part, but only as a
+/// suffix: after a crash the store holds some prefix of the batches in the order they were
+/// appended, never an entry without the entries before it, never a corrupt entry.</para>
+/// <para><b>Truncation.</b> A batch whose first entry has index <c>i ≤ LastIndex</c> replaces
+/// every stored entry at index <c>≥ i</c> (a conflicting suffix, Raft §5.3).</para>
+/// <para><b>Threading.</b> One writer at a time: the owning replica calls <see cref="AppendAsync"/>
+/// and <see cref="CompactAsync"/> one after the other, never concurrently. Reads may run
+/// concurrently with each other but not with a write.</para>
+/// </remarks>
+public interface ILogStore : IAsyncDisposable
+{
+    /// <summary>Index of the first retained entry; <c>CompactedIndex + 1</c>.</summary>
+    ulong FirstIndex { get; }
+
+    /// <summary>Index of the last entry, or <see cref="CompactedIndex"/> when none is retained.</summary>
+    ulong LastIndex { get; }
+
+    /// <summary>The last index removed by compaction (0 when nothing was compacted).</summary>
+    ulong CompactedIndex { get; }
+
+    /// <summary>Reads what is durable: hard state, compaction point and every retained entry.</summary>
+    ValueTask<LogState> LoadAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends a batch and makes it durable in one group commit (one write, one sync).
+    /// Entries must be contiguous and start at or below <c>LastIndex + 1</c> and above
+    /// <see cref="CompactedIndex"/>; otherwise <see cref="ArgumentException"/> and nothing changes.
+    /// </summary>
+    ValueTask AppendAsync(LogBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads entries <c>[from, toExclusive)</c>; every index must be retained.</summary>
+    ValueTask<IReadOnlyList<Entry>> ReadAsync(ulong from, ulong toExclusive, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Term of the entry at <paramref name="index"/>; defined for retained entries and for
+    /// <see cref="CompactedIndex"/> (the snapshot's term). False otherwise.
+    /// </summary>
+    bool TryGetTerm(ulong index, out ulong term);
+
+    /// <summary>
+    /// Drops entries up to and including <paramref name="throughIndex"/> (covered by a durable
+    /// snapshot whose last entry has <paramref name="throughTerm"/>). A store may keep more than
+    /// asked (it deletes whole segments) but reports <see cref="CompactedIndex"/> as asked.
+    /// Entries above <see cref="LastIndex"/> may be compacted too (a snapshot ahead of the log):
+    /// the log is then empty and continues at <c>throughIndex + 1</c>.
+    /// </summary>
+    ValueTask CompactAsync(ulong throughIndex, ulong throughTerm, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One group-committed write: entries (possibly none) and an optional new hard state.</summary>
+/// <param name="Entries">Contiguous entries; the first one's index may truncate a suffix.</param>
+/// <param name="HardState">The hard state to store with the batch, or null to keep the current one.</param>
+public sealed record LogBatch(IReadOnlyList<Entry> Entries, HardState? HardState);
+
+/// <summary>What a store holds when opened.</summary>
+/// <param name="HardState">Last durable hard state.</param>
+/// <param name="CompactedIndex">Last index removed by compaction (0 = none).</param>
+/// <param name="CompactedTerm">Term of the entry at <paramref name="CompactedIndex"/>.</param>
+/// <param name="Entries">Retained entries, contiguous from <c>CompactedIndex + 1</c>.</param>
+public sealed record LogState(HardState HardState, ulong CompactedIndex, ulong CompactedTerm, IReadOnlyList<Entry> Entries);
