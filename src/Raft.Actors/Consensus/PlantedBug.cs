@@ -1,0 +1,20 @@
+namespace Raft.Actors.Consensus;
+
+/// <summary>
+/// Deliberately wrong rules that prove the simulator's checkers can fail. Internal: reachable
+/// only from Raft.Actors.Testing and the tests, never from a user's configuration.
+/// </summary>
+[Flags]
+internal enum PlantedBug
+{
+    None = 0,
+
+    /// <summary>Commit an entry of an earlier term by counting replicas (breaks Raft §5.4.2, Figure 8).</summary>
+    PriorTermCommit = 1,
+
+    /// <summary>Send a vote before the vote is durable.</summary>
+    VoteBeforePersist = 2,
+
+    /// <summary>Answer a read index from local state without confirming leadership with a quorum.</summary>
+    StaleRead = 4,
+}

@@ -1,0 +1,311 @@
+using Raft.Actors.Protocol;
+
+namespace Raft.Actors.Consensus;
+
+public sealed partial class RaftNode
+{
+    private void BecomeLeader()
+    {
+        Reset(Term);
+        Role = RaftRole.Leader;
+        Leader = Id;
+        _tracker.ResetProgress(_log.LastIndex);
+        var self = _tracker.Progress[Id];
+        self.BecomeReplicate();
+        self.MaybeUpdate(_log.Stable);
+        self.RecentActive = true;
+
+        // Raft §8: a new leader does not know which entries are committed until it commits
+        // one of its own term, so it appends an empty entry at once. Reads wait for it too.
+        _log.AppendOwn(new Entry { Index = _log.LastIndex + 1, Term = Term });
+        _appendPending = true;
+    }
+
+    private void TickLeader()
+    {
+        _heartbeatElapsed++;
+        _electionElapsed++;
+        if (_electionElapsed >= _options.ElectionTicks)
+        {
+            _electionElapsed = 0;
+            if (_options.CheckQuorum && !CheckQuorumActive())
+            {
+                // Thesis §6.2: a leader that cannot reach a quorum steps down, so clients
+                // find the real leader and stale reads by lease become impossible.
+                BecomeFollower(Term, 0);
+                return;
+            }
+        }
+
+        if (_heartbeatElapsed >= _options.HeartbeatTicks)
+        {
+            _heartbeatElapsed = 0;
+            BroadcastHeartbeat(default);
+        }
+    }
+
+    private bool CheckQuorumActive()
+    {
+        var active = _tracker.QuorumActive(Id);
+        foreach (var (id, pr) in _tracker.Progress)
+        {
+            pr.RecentActive = id == Id;
+        }
+
+        return active;
+    }
+
+    private void StepLeader(RaftMessage m)
+    {
+        if (!_tracker.Progress.TryGetValue(m.From, out var pr))
+        {
+            return;
+        }
+
+        switch (m.Type)
+        {
+            case MessageType.AppendResponse:
+                pr.RecentActive = true;
+                HandleAppendResponse(m, pr);
+                break;
+            case MessageType.HeartbeatResponse:
+                pr.RecentActive = true;
+                HandleHeartbeatResponse(m, pr);
+                break;
+            case MessageType.ReadIndex when TryDecodeId(m.Context, out var requestId):
+                HandleReadRequest(new PendingRead(m.From, requestId));
+                break;
+        }
+    }
+
+    private void HandleAppendResponse(RaftMessage m, Progress pr)
+    {
+        if (m.Reject)
+        {
+            var matchHint = m.RejectHint;
+            if (m.HintTerm > 0)
+            {
+                matchHint = _log.FindConflictByTerm(m.RejectHint, m.HintTerm).Index;
+            }
+
+            if (pr.MaybeDecreaseTo(m.Index, matchHint))
+            {
+                if (pr.State == ProgressState.Replicate)
+                {
+                    pr.BecomeProbe();
+                }
+
+                SendAppend(m.From, pr, sendIfEmpty: true);
+            }
+
+            return;
+        }
+
+        var wasPaused = pr.IsPaused;
+        if (!pr.MaybeUpdate(m.Index))
+        {
+            return;
+        }
+
+        if (pr.State == ProgressState.Probe)
+        {
+            pr.BecomeReplicate();
+        }
+        else
+        {
+            pr.Inflights.FreeUpTo(m.Index);
+        }
+
+        if (MaybeCommit())
+        {
+            BroadcastAppend();
+        }
+        else if (wasPaused)
+        {
+            SendAppend(m.From, pr, sendIfEmpty: true);
+        }
+
+        while (SendAppend(m.From, pr, sendIfEmpty: false))
+        {
+        }
+    }
+
+    private void HandleHeartbeatResponse(RaftMessage m, Progress pr)
+    {
+        pr.ProbeSent = false;
+        if (pr.State == ProgressState.Replicate && pr.Inflights.IsFull)
+        {
+            // Appends or their acks were lost: free a slot so replication cannot stall for good.
+            pr.Inflights.FreeFirst();
+        }
+
+        if (pr.Match < _log.LastIndex)
+        {
+            SendAppend(m.From, pr, sendIfEmpty: true);
+        }
+
+        if (TryDecodeId(m.Context, out var round))
+        {
+            var released = _reads.Acknowledge(m.From, round, _tracker.IsQuorum);
+            if (released is not null)
+            {
+                foreach (var (read, index) in released)
+                {
+                    AnswerRead(read, index);
+                }
+            }
+        }
+    }
+
+    private void OnLeaderEntriesDurable()
+    {
+        if (_tracker.Progress[Id].MaybeUpdate(_log.Stable) && MaybeCommit())
+        {
+            BroadcastAppend();
+        }
+    }
+
+    /// <summary>
+    /// Raft §5.4.2 (Figure 8): an entry is committed by counting replicas only if it is of the
+    /// current term; earlier entries commit indirectly with it. Counting replicas of an
+    /// older-term entry can commit an entry that a later leader overwrites.
+    /// </summary>
+    private bool MaybeCommit()
+    {
+        var quorumMatch = _tracker.QuorumMatch();
+        if (quorumMatch <= _log.Committed)
+        {
+            return false;
+        }
+
+        if (_log.TermOrZero(quorumMatch) != Term && !Has(PlantedBug.PriorTermCommit))
+        {
+            return false;
+        }
+
+        var hadTermCommit = CommittedInCurrentTerm;
+        _log.CommitTo(quorumMatch);
+        if (!hadTermCommit && CommittedInCurrentTerm)
+        {
+            _reads.ReleaseTermCommitHold();
+        }
+
+        return true;
+    }
+
+    private bool CommittedInCurrentTerm => _log.TermOrZero(_log.Committed) == Term;
+
+    private void HandleReadRequest(PendingRead read)
+    {
+        if (Has(PlantedBug.StaleRead))
+        {
+            AnswerRead(read, _log.Committed);
+            return;
+        }
+
+        _reads.Add(read, CommittedInCurrentTerm);
+    }
+
+    private void AnswerRead(PendingRead read, ulong index)
+    {
+        if (read.Requester == Id)
+        {
+            _readStates.Add(new ReadState(read.RequestId, index));
+        }
+        else
+        {
+            Send(new RaftMessage { Type = MessageType.ReadIndexResponse, To = read.Requester, Index = index, Context = EncodeId(read.RequestId) });
+        }
+    }
+
+    /// <summary>
+    /// Sends what accumulated since the last Ready in one go: new entries to every follower
+    /// (all proposals of a batch travel in one Append) and one heartbeat round for all reads.
+    /// </summary>
+    private void FlushLeaderSends()
+    {
+        if (_appendPending)
+        {
+            _appendPending = false;
+            foreach (var (id, pr) in _tracker.Progress)
+            {
+                if (id != Id)
+                {
+                    while (SendAppend(id, pr, sendIfEmpty: false))
+                    {
+                    }
+                }
+            }
+        }
+
+        if (_reads.HasUnsent)
+        {
+            var round = _reads.StartRound(_log.Committed, Id);
+            if (_tracker.IsQuorum(new HashSet<ulong> { Id }))
+            {
+                foreach (var (read, index) in _reads.Acknowledge(Id, round, _ => true) ?? [])
+                {
+                    AnswerRead(read, index);
+                }
+            }
+            else
+            {
+                BroadcastHeartbeat(EncodeId(round));
+            }
+        }
+    }
+
+    private void BroadcastAppend()
+    {
+        foreach (var (id, pr) in _tracker.Progress)
+        {
+            if (id != Id)
+            {
+                SendAppend(id, pr, sendIfEmpty: true);
+            }
+        }
+    }
+
+    private void BroadcastHeartbeat(ReadOnlyMemory<byte> context)
+    {
+        foreach (var (id, pr) in _tracker.Progress)
+        {
+            if (id != Id)
+            {
+                // A follower may not have the entries up to our commit yet.
+                Send(new RaftMessage { Type = MessageType.Heartbeat, To = id, Commit = Math.Min(pr.Match, _log.Committed), Context = context });
+            }
+        }
+    }
+
+    /// <summary>Sends the next Append to a follower if its flow control allows; false when nothing was sent.</summary>
+    private bool SendAppend(ulong to, Progress pr, bool sendIfEmpty)
+    {
+        if (pr.IsPaused)
+        {
+            return false;
+        }
+
+        var prevIndex = pr.Next - 1;
+        if (!_log.TryTerm(prevIndex, out var prevTerm))
+        {
+            throw new InvalidOperationException($"{this}: follower {to} needs entries before the first index {_log.FirstIndex} ({pr}); the log is never compacted past a follower without snapshots.");
+        }
+
+        var entries = _log.Slice(pr.Next, _options.MaxEntriesPerMessage, _options.MaxBytesPerMessage);
+        if (entries.Length == 0 && !sendIfEmpty)
+        {
+            return false;
+        }
+
+        long bytes = 0;
+        foreach (var e in entries)
+        {
+            bytes += e.Size;
+        }
+
+        Send(new RaftMessage { Type = MessageType.Append, To = to, Index = prevIndex, LogTerm = prevTerm, Entries = [.. entries], Commit = _log.Committed });
+        pr.SentEntries(entries.Length, entries.Length > 0 ? entries[^1].Index : prevIndex, bytes);
+        return true;
+    }
+}

@@ -1,0 +1,81 @@
+using Raft.Actors.Protocol;
+
+namespace Raft.Actors.Consensus;
+
+/// <summary>Configuration of one <see cref="RaftNode"/>. Times are in ticks of the host's clock.</summary>
+public sealed class RaftNodeOptions
+{
+    /// <summary>Default <see cref="ElectionTicks"/>.</summary>
+    public const int DefaultElectionTicks = 10;
+
+    /// <summary>Default <see cref="MaxBytesPerMessage"/>: 1 MiB.</summary>
+    public const long DefaultMaxBytesPerMessage = 1 << 20;
+
+    /// <summary>Default <see cref="MaxInflightMessages"/>.</summary>
+    public const int DefaultMaxInflightMessages = 256;
+
+    /// <summary>Default <see cref="MaxInflightBytes"/>: 32 MiB.</summary>
+    public const long DefaultMaxInflightBytes = 32L << 20;
+
+    /// <summary>This node's stable id (never 0, never a transport address).</summary>
+    public required ulong Id { get; init; }
+
+    /// <summary>The group this node belongs to (carried on every message).</summary>
+    public ulong Group { get; init; }
+
+    /// <summary>Membership used when the log holds none (a brand-new group).</summary>
+    public required ConfState InitialConfiguration { get; init; }
+
+    /// <summary>A follower starts an election after a random timeout in <c>[ElectionTicks, 2 × ElectionTicks)</c>.</summary>
+    public int ElectionTicks { get; init; } = DefaultElectionTicks;
+
+    /// <summary>A leader sends heartbeats every this many ticks.</summary>
+    public int HeartbeatTicks { get; init; } = 1;
+
+    /// <summary>Ask for pre-votes before a real election, so a partitioned node cannot inflate terms (thesis §9.6).</summary>
+    public bool PreVote { get; init; } = true;
+
+    /// <summary>
+    /// A leader that has not heard from a quorum within an election timeout steps down, and a
+    /// follower that heard from a leader within the timeout refuses votes (thesis §6.2).
+    /// </summary>
+    public bool CheckQuorum { get; init; } = true;
+
+    /// <summary>Upper bound on the entry bytes in one Append (at least one entry is always sent).</summary>
+    public long MaxBytesPerMessage { get; init; } = DefaultMaxBytesPerMessage;
+
+    /// <summary>Upper bound on the number of entries in one Append.</summary>
+    public int MaxEntriesPerMessage { get; init; } = int.MaxValue;
+
+    /// <summary>Appends in flight to one follower in replicate state, at most.</summary>
+    public int MaxInflightMessages { get; init; } = DefaultMaxInflightMessages;
+
+    /// <summary>Entry bytes in flight to one follower, at most (0 = unbounded).</summary>
+    public long MaxInflightBytes { get; init; } = DefaultMaxInflightBytes;
+
+    internal PlantedBug PlantedBugs { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (Id == 0)
+        {
+            throw new ArgumentException("RaftNodeOptions.Id must not be 0.", nameof(Id));
+        }
+
+        if (ElectionTicks <= HeartbeatTicks || HeartbeatTicks <= 0)
+        {
+            throw new ArgumentException($"RaftNodeOptions.ElectionTicks ({ElectionTicks}) must exceed HeartbeatTicks ({HeartbeatTicks}), which must be positive.", nameof(ElectionTicks));
+        }
+
+        if (MaxInflightMessages <= 0 || MaxBytesPerMessage <= 0 || MaxEntriesPerMessage <= 0 || MaxInflightBytes < 0)
+        {
+            throw new ArgumentException("RaftNodeOptions message and inflight limits must be positive.", nameof(MaxInflightMessages));
+        }
+
+        if (InitialConfiguration.Voters.IsDefaultOrEmpty && InitialConfiguration.Learners.IsDefaultOrEmpty)
+        {
+            throw new ArgumentException("RaftNodeOptions.InitialConfiguration has no members.", nameof(InitialConfiguration));
+        }
+    }
+}
