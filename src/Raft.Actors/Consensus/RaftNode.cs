@@ -74,6 +74,9 @@ public sealed partial class RaftNode
     /// <summary>Index of the last entry in the log.</summary>
     public ulong LastIndex => _log.LastIndex;
 
+    /// <summary>The in-memory log, for the simulator's checkers.</summary>
+    internal RaftLog Log => _log;
+
     /// <summary>Current membership.</summary>
     public ConfState Configuration => _tracker.Configuration;
 
