@@ -23,3 +23,9 @@ public sealed class CommandDroppedException(string message) : Exception(message)
 
 /// <summary>Bytes from the network could not be decoded: unknown version, oversized or malformed frame.</summary>
 public sealed class ProtocolException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The replica stopped because its state machine or its storage failed. It does not skip the
+/// failing command or write (that would diverge from its peers); an operator must act.
+/// </summary>
+public sealed class RaftReplicaFaultedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using Raft.Actors.Protocol;
+
+namespace Raft.Actors.Runtime;
+
+/// <summary>
+/// Replicas of one process talking through memory, with links that tests can cut. Each
+/// replica gets its own <see cref="IRaftTransport"/> from <see cref="TransportFor"/>.
+/// Thread-safe.
+/// </summary>
+public sealed class InMemoryNetwork
+{
+    private readonly ConcurrentDictionary<ulong, RaftReplica> _replicas = new();
+    private readonly ConcurrentDictionary<(ulong From, ulong To), bool> _cut = new();
+
+    /// <summary>Makes <paramref name="replica"/> reachable as its node id.</summary>
+    public void Register(RaftReplica replica)
+    {
+        ArgumentNullException.ThrowIfNull(replica);
+        _replicas[replica.NodeId] = replica;
+    }
+
+    /// <summary>Makes a node unreachable (its replica stopped or crashed).</summary>
+    public void Unregister(ulong nodeId) => _replicas.TryRemove(nodeId, out _);
+
+    /// <summary>The transport a replica on <paramref name="nodeId"/> sends through.</summary>
+    public IRaftTransport TransportFor(ulong nodeId) => new Transport(this, nodeId);
+
+    /// <summary>Drops every message from <paramref name="from"/> to <paramref name="to"/> (one way).</summary>
+    public void Cut(ulong from, ulong to) => _cut[(from, to)] = true;
+
+    /// <summary>Cuts every link to and from <paramref name="nodeId"/>.</summary>
+    public void Isolate(ulong nodeId)
+    {
+        foreach (var other in _replicas.Keys)
+        {
+            if (other != nodeId)
+            {
+                Cut(nodeId, other);
+                Cut(other, nodeId);
+            }
+        }
+    }
+
+    /// <summary>Restores every link.</summary>
+    public void Heal() => _cut.Clear();
+
+    private void Deliver(ulong from, IReadOnlyList<RaftMessage> messages)
+    {
+        foreach (var m in messages)
+        {
+            if (!_cut.ContainsKey((from, m.To)) && _replicas.TryGetValue(m.To, out var target))
+            {
+                target.Deliver(m);
+            }
+        }
+    }
+
+    private sealed class Transport(InMemoryNetwork network, ulong from) : IRaftTransport
+    {
+        public void Send(IReadOnlyList<RaftMessage> messages) => network.Deliver(from, messages);
+    }
+}

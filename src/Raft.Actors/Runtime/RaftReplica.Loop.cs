@@ -1,0 +1,173 @@
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
+using Raft.Actors.Storage;
+
+namespace Raft.Actors.Runtime;
+
+public sealed partial class RaftReplica
+{
+    private async Task RunAsync()
+    {
+        var reader = _mailbox.Reader;
+        var node = _node!;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    Handle(node, item);
+                }
+
+                while (node.HasReady)
+                {
+                    await HandleReadyAsync(node, node.GetReady()).ConfigureAwait(false);
+                }
+
+                Publish();
+            }
+        }
+        catch (Exception ex)
+        {
+            // Storage or the state machine failed. Skipping the entry or the write would make
+            // this replica diverge from its peers, so it stops and says why (SOFAJRaft #1246).
+            _fault = ex;
+            _timer?.Dispose();
+            LogFaulted(NodeId, Group, ex);
+            FailAll(new RaftReplicaFaultedException($"Replica {NodeId} of group {Group} faulted: {ex.Message}", ex));
+        }
+    }
+
+    private void Handle(RaftNode node, object item)
+    {
+        switch (item)
+        {
+            case RaftMessage message:
+                node.Step(message);
+                break;
+            case TickSignal:
+                Volatile.Write(ref _tickQueued, 0);
+                node.Tick();
+                break;
+            case ProposeRequest propose:
+                var result = node.Propose(propose.Command, propose.Id.ClientId, propose.Id.Sequence);
+                if (result.Status == ProposeStatus.Accepted)
+                {
+                    _proposals[result.Index] = (result.Term, propose.Completion);
+                }
+                else
+                {
+                    propose.Completion.TrySetException(new NotLeaderException(Group, result.LeaderHint));
+                }
+
+                break;
+            case ReadRequest read:
+                var readId = ++_nextReadId;
+                if (node.ReadIndex(readId))
+                {
+                    _reads[readId] = read;
+                }
+                else
+                {
+                    read.Completion.TrySetException(new NotLeaderException(Group, node.Leader));
+                }
+
+                break;
+            case StatusRequest status:
+                status.Completion.TrySetResult(node.GetStatus());
+                break;
+        }
+    }
+
+    /// <summary>Carries out a Ready in the order its contract demands.</summary>
+    private async Task HandleReadyAsync(RaftNode node, Ready ready)
+    {
+        if (ready.MessagesNow.Count > 0)
+        {
+            _transport.Send(ready.MessagesNow);
+        }
+
+        if (ready.MustPersist)
+        {
+            await _store.AppendAsync(new LogBatch(ready.EntriesToPersist, ready.HardState)).ConfigureAwait(false);
+        }
+
+        if (ready.MessagesAfterPersist.Count > 0)
+        {
+            _transport.Send(ready.MessagesAfterPersist);
+        }
+
+        foreach (var entry in ready.CommittedEntries)
+        {
+            var result = _sessions.Apply(entry);
+            if (_proposals.Remove(entry.Index, out var waiter))
+            {
+                if (waiter.Term == entry.Term)
+                {
+                    waiter.Completion.TrySetResult(result);
+                }
+                else
+                {
+                    waiter.Completion.TrySetException(new CommandDroppedException($"Group {Group}: entry {entry.Index} was taken by term {entry.Term}; the proposal of term {waiter.Term} will never commit."));
+                }
+            }
+        }
+
+        foreach (var read in ready.ReadStates)
+        {
+            if (_reads.Remove(read.RequestId, out var request))
+            {
+                _readyReads.Add((read.Index, request));
+            }
+        }
+
+        node.Advance(ready);
+        ServeReads(node);
+        if (ready.Leader != _lastLeader)
+        {
+            // Reads asked of the previous leader will not be answered by the new one.
+            _lastLeader = ready.Leader;
+            FailReads(new NotLeaderException(Group, ready.Leader));
+        }
+    }
+
+    private void ServeReads(RaftNode node)
+    {
+        for (var i = _readyReads.Count - 1; i >= 0; i--)
+        {
+            var (index, request) = _readyReads[i];
+            if (index <= node.AppliedIndex)
+            {
+                _readyReads.RemoveAt(i);
+                request.Completion.TrySetResult(_stateMachine.Query(request.Query));
+            }
+        }
+    }
+
+    private void FailReads(Exception error)
+    {
+        foreach (var read in _reads.Values)
+        {
+            read.Completion.TrySetException(error);
+        }
+
+        _reads.Clear();
+    }
+
+    private void FailAll(Exception error)
+    {
+        foreach (var (_, completion) in _proposals.Values)
+        {
+            completion.TrySetException(error);
+        }
+
+        _proposals.Clear();
+        FailReads(error);
+        foreach (var (_, request) in _readyReads)
+        {
+            request.Completion.TrySetException(error);
+        }
+
+        _readyReads.Clear();
+    }
+}

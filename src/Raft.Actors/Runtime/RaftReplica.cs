@@ -1,0 +1,233 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
+using Raft.Actors.StateMachines;
+using Raft.Actors.Storage;
+
+namespace Raft.Actors.Runtime;
+
+/// <summary>
+/// The actor around one <see cref="RaftNode"/>: a mailbox and one loop that steps whatever
+/// arrived, writes the resulting entries and hard state in one group commit, sends messages,
+/// applies committed entries and completes waiting clients. Whatever arrives while a write is
+/// in flight goes into the next one, so batching needs no timers.
+/// </summary>
+/// <remarks>Thread-safe: every public member may be called from any thread.</remarks>
+public sealed partial class RaftReplica : IAsyncDisposable
+{
+    private readonly RaftReplicaOptions _options;
+    private readonly ILogStore _store;
+    private readonly IRaftStateMachine _stateMachine;
+    private readonly ClientSessions _sessions;
+    private readonly IRaftTransport _transport;
+    private readonly TimeProvider _time;
+    private readonly IRandomSource _random;
+    private readonly ILogger _logger;
+    private readonly Channel<object> _mailbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<ulong, (ulong Term, TaskCompletionSource<ReadOnlyMemory<byte>> Completion)> _proposals = [];
+    private readonly Dictionary<ulong, ReadRequest> _reads = [];
+    private readonly List<(ulong Index, ReadRequest Request)> _readyReads = [];
+    private RaftNode? _node;
+    private ITimer? _timer;
+    private Task? _loop;
+    private int _tickQueued;
+    private ulong _nextReadId;
+    private ulong _lastLeader;
+    private volatile ReplicaView _view = new(RaftRole.Follower, 0, 0, 0, 0);
+    private volatile Exception? _fault;
+
+    /// <summary>Creates a replica; <see cref="StartAsync"/> loads its log and starts it.</summary>
+    /// <param name="options">Node and runtime settings; validated here.</param>
+    /// <param name="store">The replica's log; the replica owns it and disposes it when stopped.</param>
+    /// <param name="stateMachine">The replicated application.</param>
+    /// <param name="transport">How messages reach the other replicas.</param>
+    /// <param name="timeProvider">Clock for ticks and timeouts (default: system).</param>
+    /// <param name="random">Election jitter (default: shared random).</param>
+    /// <param name="logger">Diagnostics.</param>
+    public RaftReplica(
+        RaftReplicaOptions options,
+        ILogStore store,
+        IRaftStateMachine stateMachine,
+        IRaftTransport transport,
+        TimeProvider? timeProvider = null,
+        IRandomSource? random = null,
+        ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(stateMachine);
+        ArgumentNullException.ThrowIfNull(transport);
+        options.Validate();
+        _options = options;
+        _store = store;
+        _stateMachine = stateMachine;
+        _sessions = new ClientSessions(stateMachine);
+        _transport = transport;
+        _time = timeProvider ?? TimeProvider.System;
+        _random = random ?? new SystemRandomSource();
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>This replica's node id.</summary>
+    public ulong NodeId => _options.Node.Id;
+
+    /// <summary>The group this replica belongs to.</summary>
+    public ulong Group => _options.Node.Group;
+
+    /// <summary>Role as of the last loop pass.</summary>
+    public RaftRole Role => _view.Role;
+
+    /// <summary>Term as of the last loop pass.</summary>
+    public ulong Term => _view.Term;
+
+    /// <summary>Known leader as of the last loop pass (0 = none).</summary>
+    public ulong Leader => _view.Leader;
+
+    /// <summary>Highest applied index as of the last loop pass.</summary>
+    public ulong AppliedIndex => _view.Applied;
+
+    /// <summary>The failure that stopped this replica, or null while it is healthy.</summary>
+    public Exception? Fault => _fault;
+
+    /// <summary>Loads the durable log, rebuilds the state machine by re-applying committed entries, and starts ticking.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_loop is not null)
+        {
+            throw new InvalidOperationException($"Replica {NodeId} of group {Group} is already started.");
+        }
+
+        var state = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
+        _node = new RaftNode(_options.Node, _random, state);
+        Publish();
+        _loop = Task.Run(RunAsync, CancellationToken.None);
+        _timer = _time.CreateTimer(_ => EnqueueTick(), null, _options.TickInterval, _options.TickInterval);
+        LogStarted(NodeId, Group, state.HardState.Term, state.Entries.Count);
+    }
+
+    /// <summary>Hands a message from a peer to this replica (called by the transport; never blocks).</summary>
+    public void Deliver(RaftMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        _mailbox.Writer.TryWrite(message);
+    }
+
+    /// <summary>
+    /// Proposes a command and returns the state machine's result once it is committed and
+    /// applied here. Throws <see cref="NotLeaderException"/> (with a hint) when this replica
+    /// does not lead, <see cref="CommandDroppedException"/> when another entry took its place
+    /// (it never commits; safe to retry), and <see cref="UnknownOutcomeException"/> on timeout
+    /// or cancellation after it was handed over: the command may still commit, so retry with
+    /// the same <paramref name="id"/> to apply it at most once.
+    /// </summary>
+    public async Task<ReadOnlyMemory<byte>> ProposeAsync(ReadOnlyMemory<byte> command, ProposalId? id = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFaulted();
+        var request = new ProposeRequest(command, id ?? default, NewCompletion());
+        _mailbox.Writer.TryWrite(request);
+        return await AwaitOutcomeAsync(request.Completion.Task, "proposal", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Answers <paramref name="query"/> from the state machine with linearizable semantics
+    /// (ReadIndex, thesis §6.4): the answer reflects every write acknowledged before the call.
+    /// Works on followers too (the leader confirms the read index). Throws
+    /// <see cref="NotLeaderException"/> when no leader is known.
+    /// </summary>
+    public async Task<ReadOnlyMemory<byte>> ReadAsync(ReadOnlyMemory<byte> query, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFaulted();
+        var request = new ReadRequest(query, NewCompletion());
+        _mailbox.Writer.TryWrite(request);
+        return await AwaitOutcomeAsync(request.Completion.Task, "read", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A consistent view of the node (role, term, indices, follower progress).</summary>
+    public Task<RaftStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfFaulted();
+        var request = new StatusRequest(new TaskCompletionSource<RaftStatus>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _mailbox.Writer.TryWrite(request);
+        return request.Completion.Task.WaitAsync(_options.ProposalTimeout, _time, cancellationToken);
+    }
+
+    /// <summary>Stops the loop and the timer, fails waiting callers with an unknown outcome and disposes the store.</summary>
+    public async Task StopAsync()
+    {
+        _timer?.Dispose();
+        _mailbox.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        FailAll(new UnknownOutcomeException($"Replica {NodeId} of group {Group} stopped before the outcome was known."));
+        await _store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private static TaskCompletionSource<ReadOnlyMemory<byte>> NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async Task<ReadOnlyMemory<byte>> AwaitOutcomeAsync(Task<ReadOnlyMemory<byte>> outcome, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await outcome.WaitAsync(_options.ProposalTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            throw new UnknownOutcomeException($"The {what} on replica {NodeId} of group {Group} did not complete in time; it may still take effect.", ex);
+        }
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is { } fault)
+        {
+            throw new RaftReplicaFaultedException($"Replica {NodeId} of group {Group} is faulted: {fault.Message}", fault);
+        }
+
+        if (_node is null)
+        {
+            throw new InvalidOperationException($"Replica {NodeId} of group {Group} is not started.");
+        }
+    }
+
+    private void EnqueueTick()
+    {
+        // At most one tick waits in the mailbox: a loop that fell behind must not replay a backlog of ticks.
+        if (Interlocked.Exchange(ref _tickQueued, 1) == 0)
+        {
+            _mailbox.Writer.TryWrite(TickSignal.Instance);
+        }
+    }
+
+    private void Publish()
+    {
+        var node = _node!;
+        _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex);
+    }
+
+    private sealed record ReplicaView(RaftRole Role, ulong Term, ulong Leader, ulong Commit, ulong Applied);
+
+    private sealed record ProposeRequest(ReadOnlyMemory<byte> Command, ProposalId Id, TaskCompletionSource<ReadOnlyMemory<byte>> Completion);
+
+    private sealed record ReadRequest(ReadOnlyMemory<byte> Query, TaskCompletionSource<ReadOnlyMemory<byte>> Completion);
+
+    private sealed record StatusRequest(TaskCompletionSource<RaftStatus> Completion);
+
+    private sealed class TickSignal
+    {
+        public static TickSignal Instance { get; } = new();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {NodeId} of group {Group} started at term {Term} with {Entries} entries")]
+    private partial void LogStarted(ulong nodeId, ulong group, ulong term, int entries);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Replica {NodeId} of group {Group} faulted and stopped")]
+    private partial void LogFaulted(ulong nodeId, ulong group, Exception exception);
+}
