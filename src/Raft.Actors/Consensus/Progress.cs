@@ -24,6 +24,9 @@ internal sealed class Progress(ulong next, int maxInflight, long maxInflightByte
 
     public ProgressState State { get; private set; } = ProgressState.Probe;
 
+    /// <summary>Snapshot state: the index of the snapshot being sent.</summary>
+    public ulong PendingSnapshot { get; private set; }
+
     /// <summary>Probe state: an Append was sent and not yet answered.</summary>
     public bool ProbeSent { get; set; }
 
@@ -41,8 +44,25 @@ internal sealed class Progress(ulong next, int maxInflight, long maxInflightByte
 
     public void BecomeProbe()
     {
+        // After a snapshot, the follower has at least the snapshot (if it was installed).
+        Next = State == ProgressState.Snapshot ? Math.Max(Match + 1, PendingSnapshot + 1) : Match + 1;
         State = ProgressState.Probe;
-        Next = Match + 1;
+        PendingSnapshot = 0;
+        ProbeSent = false;
+        Inflights.Reset();
+    }
+
+    /// <summary>The snapshot transfer failed: probe again from what the follower is known to have.</summary>
+    public void AbortSnapshot()
+    {
+        PendingSnapshot = 0;
+        BecomeProbe();
+    }
+
+    public void BecomeSnapshot(ulong snapshotIndex)
+    {
+        State = ProgressState.Snapshot;
+        PendingSnapshot = snapshotIndex;
         ProbeSent = false;
         Inflights.Reset();
     }
@@ -50,6 +70,7 @@ internal sealed class Progress(ulong next, int maxInflight, long maxInflightByte
     public void BecomeReplicate()
     {
         State = ProgressState.Replicate;
+        PendingSnapshot = 0;
         Next = Match + 1;
         ProbeSent = false;
         Inflights.Reset();

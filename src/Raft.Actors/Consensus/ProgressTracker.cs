@@ -26,6 +26,9 @@ internal sealed class ProgressTracker
 
     public bool IsVoter(ulong id) => Configuration.Voters.Contains(id);
 
+    /// <summary>Replaces the membership (a snapshot or a configuration change); progress is rebuilt by the caller.</summary>
+    public void Reconfigure(ConfState conf) => Configuration = conf;
+
     /// <summary>Restarts progress for every member as a new leader would (Raft §5.3: next = last + 1).</summary>
     public void ResetProgress(ulong lastIndex)
     {

@@ -10,8 +10,8 @@ namespace Raft.Actors.Consensus;
 internal sealed class RaftLog
 {
     private readonly List<Entry> _entries = [];
-    private readonly ulong _offsetIndex;
-    private readonly ulong _offsetTerm;
+    private ulong _offsetIndex;
+    private ulong _offsetTerm;
 
     public RaftLog(ulong compactedIndex, ulong compactedTerm, IReadOnlyList<Entry> entries, ulong committed, ulong applied)
     {
@@ -234,13 +234,52 @@ internal sealed class RaftLog
         }
     }
 
-    public void AppliedTo(ulong index)
+    /// <summary>Drops entries up to <paramref name="index"/>; they must be applied and durable (a snapshot covers them).</summary>
+    public void Compact(ulong index)
     {
-        if (index > Committed || index < Applied)
+        if (index <= _offsetIndex)
         {
-            throw new InvalidOperationException($"Applied {index} is outside [{Applied}, {Committed}].");
+            return;
         }
 
+        if (index > Applied || index > Stable)
+        {
+            throw new InvalidOperationException($"Cannot compact through {index}: applied is {Applied}, stable is {Stable}.");
+        }
+
+        var term = TermOrZero(index);
+        _entries.RemoveRange(0, (int)(index - _offsetIndex));
+        _offsetIndex = index;
+        _offsetTerm = term;
+    }
+
+    /// <summary>
+    /// Replaces the whole log by a snapshot's point: everything up to <paramref name="index"/> is
+    /// committed and applied through the snapshot, and the log continues at <c>index + 1</c>.
+    /// </summary>
+    public void RestoreSnapshot(ulong index, ulong term)
+    {
+        if (index <= Committed)
+        {
+            throw new InvalidOperationException($"Snapshot {index}@{term} is not past the commit index {Committed}.");
+        }
+
+        _entries.Clear();
+        _offsetIndex = index;
+        _offsetTerm = term;
+        Committed = index;
         Applied = index;
+        Stable = index;
+    }
+
+    public void AppliedTo(ulong index)
+    {
+        if (index > Committed)
+        {
+            throw new InvalidOperationException($"Applied {index} is beyond the commit index {Committed}.");
+        }
+
+        // A snapshot restored meanwhile may have moved applied past what the runtime just applied.
+        Applied = Math.Max(Applied, index);
     }
 }

@@ -84,6 +84,10 @@ public sealed partial class RaftNode
                 BecomeFollower(Term, m.From);
                 HandleHeartbeat(m);
                 break;
+            case MessageType.Snapshot:
+                BecomeFollower(Term, m.From);
+                HandleSnapshot(m);
+                break;
             case MessageType.VoteResponse when Role == RaftRole.Candidate:
             case MessageType.PreVoteResponse when Role == RaftRole.PreCandidate:
                 _tracker.RecordVote(m.From, !m.Reject);
@@ -128,6 +132,11 @@ public sealed partial class RaftNode
                 Leader = m.From;
                 HandleHeartbeat(m);
                 break;
+            case MessageType.Snapshot:
+                _electionElapsed = 0;
+                Leader = m.From;
+                HandleSnapshot(m);
+                break;
             case MessageType.ReadIndexResponse when TryDecodeId(m.Context, out var requestId):
                 _readStates.Add(new ReadState(requestId, m.Index));
                 break;
@@ -154,6 +163,40 @@ public sealed partial class RaftNode
         // still match, so it skips a whole divergent term in one round trip.
         var (hintIndex, hintTerm) = _log.FindConflictByTerm(Math.Min(m.Index, _log.LastIndex), m.LogTerm);
         Send(new RaftMessage { Type = MessageType.AppendResponse, To = m.From, Index = m.Index, Reject = true, RejectHint = hintIndex, HintTerm = hintTerm });
+    }
+
+    /// <summary>
+    /// A snapshot from the leader, whose data the runtime has already received and stored. Raft
+    /// §7: if our log has the snapshot's last entry, the log after it is kept (it may hold
+    /// entries the snapshot does not); otherwise the whole log is replaced by the snapshot.
+    /// </summary>
+    private void HandleSnapshot(RaftMessage m)
+    {
+        var snapshot = m.Snapshot;
+        if (snapshot is null)
+        {
+            return;
+        }
+
+        if (snapshot.Index <= _log.Committed)
+        {
+            Send(new RaftMessage { Type = MessageType.AppendResponse, To = m.From, Index = _log.Committed });
+            return;
+        }
+
+        if (_log.MatchTerm(snapshot.Index, snapshot.Term))
+        {
+            _log.CommitTo(snapshot.Index);
+        }
+        else
+        {
+            _log.RestoreSnapshot(snapshot.Index, snapshot.Term);
+            _tracker.Reconfigure(snapshot.ConfState);
+            _snapshot = snapshot;
+            _snapshotToInstall = snapshot;
+        }
+
+        Send(new RaftMessage { Type = MessageType.AppendResponse, To = m.From, Index = _log.Committed });
     }
 
     private void HandleHeartbeat(RaftMessage m)

@@ -107,13 +107,19 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (pr.State == ProgressState.Probe)
+        switch (pr.State)
         {
-            pr.BecomeReplicate();
-        }
-        else
-        {
-            pr.Inflights.FreeUpTo(m.Index);
+            case ProgressState.Probe:
+                pr.BecomeReplicate();
+                break;
+            case ProgressState.Snapshot:
+                // The follower installed the snapshot (or caught up otherwise): replicate after it.
+                pr.BecomeProbe();
+                pr.BecomeReplicate();
+                break;
+            default:
+                pr.Inflights.FreeUpTo(m.Index);
+                break;
         }
 
         if (MaybeCommit())
@@ -278,6 +284,13 @@ public sealed partial class RaftNode
         }
     }
 
+    private void SendSnapshot(ulong to, Progress pr)
+    {
+        var snapshot = _snapshot ?? throw new InvalidOperationException($"{this}: follower {to} needs compacted entries ({pr}) but there is no snapshot.");
+        pr.BecomeSnapshot(snapshot.Index);
+        Send(new RaftMessage { Type = MessageType.Snapshot, To = to, Snapshot = snapshot });
+    }
+
     /// <summary>Sends the next Append to a follower if its flow control allows; false when nothing was sent.</summary>
     private bool SendAppend(ulong to, Progress pr, bool sendIfEmpty)
     {
@@ -289,7 +302,9 @@ public sealed partial class RaftNode
         var prevIndex = pr.Next - 1;
         if (!_log.TryTerm(prevIndex, out var prevTerm))
         {
-            throw new InvalidOperationException($"{this}: follower {to} needs entries before the first index {_log.FirstIndex} ({pr}); the log is never compacted past a follower without snapshots.");
+            // The entries the follower needs were compacted away: it needs a snapshot.
+            SendSnapshot(to, pr);
+            return true;
         }
 
         var entries = _log.Slice(pr.Next, _options.MaxEntriesPerMessage, _options.MaxBytesPerMessage);

@@ -22,6 +22,8 @@ public sealed partial class RaftNode
     private readonly List<RaftMessage> _selfAfterPersist = [];
     private readonly List<ReadState> _readStates = [];
     private HardState _persistedHardState;
+    private SnapshotMetadata? _snapshot;
+    private SnapshotMetadata? _snapshotToInstall;
     private int _electionElapsed;
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
@@ -29,8 +31,12 @@ public sealed partial class RaftNode
     private long _readyNumber;
     private long? _outstandingReady;
 
-    /// <summary>Creates a node from what its storage holds (nothing, for a new group).</summary>
-    public RaftNode(RaftNodeOptions options, IRandomSource random, LogState? restored = null)
+    /// <summary>
+    /// Creates a node from what its storage holds (nothing, for a new group). When the state
+    /// machine was restored from <paramref name="snapshot"/>, entries up to its index count as
+    /// applied and its membership replaces the initial one.
+    /// </summary>
+    public RaftNode(RaftNodeOptions options, IRandomSource random, LogState? restored = null, SnapshotMetadata? snapshot = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(random);
@@ -39,8 +45,15 @@ public sealed partial class RaftNode
         _random = random;
         restored ??= new LogState(HardState.Empty, 0, 0, []);
         var hs = restored.HardState;
-        _log = new RaftLog(restored.CompactedIndex, restored.CompactedTerm, restored.Entries, hs.Commit, applied: restored.CompactedIndex);
-        _tracker = new ProgressTracker(options.InitialConfiguration, options.MaxInflightMessages, options.MaxInflightBytes);
+        if (snapshot is not null && snapshot.Index < restored.CompactedIndex)
+        {
+            throw new ArgumentException($"Snapshot {snapshot.Index}@{snapshot.Term} is older than the log's compaction point {restored.CompactedIndex}: entries in between are lost.", nameof(snapshot));
+        }
+
+        var applied = snapshot?.Index ?? restored.CompactedIndex;
+        _log = new RaftLog(restored.CompactedIndex, restored.CompactedTerm, restored.Entries, Math.Max(hs.Commit, applied), applied);
+        _snapshot = snapshot;
+        _tracker = new ProgressTracker(snapshot?.ConfState ?? options.InitialConfiguration, options.MaxInflightMessages, options.MaxInflightBytes);
         _persistedHardState = hs;
         Term = hs.Term;
         Vote = hs.Vote;
@@ -139,6 +152,65 @@ public sealed partial class RaftNode
         return true;
     }
 
+    /// <summary>The newest snapshot this node holds (taken locally or installed), or null.</summary>
+    public SnapshotMetadata? LatestSnapshot => _snapshot;
+
+    /// <summary>
+    /// Records that the runtime durably stored a snapshot of the state machine as of
+    /// <paramref name="snapshot"/>.Index (at or below the applied index); it is what this node
+    /// sends followers whose next entry was compacted away.
+    /// </summary>
+    public void SnapshotTaken(SnapshotMetadata snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.Index > _log.Applied || snapshot.Term != TermAtOrSnapshot(snapshot.Index))
+        {
+            throw new ArgumentException($"{this}: snapshot {snapshot.Index}@{snapshot.Term} does not match an applied entry.", nameof(snapshot));
+        }
+
+        if (_snapshot is null || snapshot.Index > _snapshot.Index)
+        {
+            _snapshot = snapshot;
+        }
+    }
+
+    /// <summary>
+    /// Drops log entries up to <paramref name="throughIndex"/> from memory; the runtime compacts
+    /// its store likewise. Must not pass the latest snapshot: followers behind it need a snapshot.
+    /// </summary>
+    public void Compact(ulong throughIndex)
+    {
+        if (_snapshot is null || throughIndex > _snapshot.Index)
+        {
+            throw new InvalidOperationException($"{this}: cannot compact through {throughIndex} past the latest snapshot {_snapshot?.Index.ToString() ?? "(none)"}.");
+        }
+
+        _log.Compact(throughIndex);
+    }
+
+    /// <summary>
+    /// The runtime's report on a snapshot transfer to <paramref name="follower"/>: on failure the
+    /// leader probes again (and sends a snapshot again if still needed); on success it waits for
+    /// the follower's acknowledgement.
+    /// </summary>
+    public void ReportSnapshot(ulong follower, bool succeeded)
+    {
+        if (Role != RaftRole.Leader || !_tracker.Progress.TryGetValue(follower, out var pr) || pr.State != ProgressState.Snapshot)
+        {
+            return;
+        }
+
+        if (succeeded)
+        {
+            pr.BecomeProbe();
+            pr.ProbeSent = true;
+        }
+        else
+        {
+            pr.AbortSnapshot();
+        }
+    }
+
     /// <summary>Starts an election now (as if the election timeout had passed).</summary>
     public void Campaign() => Hup();
 
@@ -147,7 +219,7 @@ public sealed partial class RaftNode
         _outstandingReady is null &&
         (_messagesNow.Count > 0 || _messagesAfterPersist.Count > 0 || _readStates.Count > 0 ||
          _appendPending || (Role == RaftRole.Leader && _reads.HasUnsent) ||
-         CurrentHardState != _persistedHardState || _log.Stable < _log.LastIndex || _log.Committed > _log.Applied);
+         _snapshotToInstall is not null || CurrentHardState != _persistedHardState || _log.Stable < _log.LastIndex || _log.Committed > _log.Applied);
 
     /// <summary>
     /// Takes the pending effects. Exactly one Ready may be outstanding; <see cref="Step"/>,
@@ -170,6 +242,7 @@ public sealed partial class RaftNode
         {
             Role = Role,
             Leader = Leader,
+            Snapshot = _snapshotToInstall,
             HardState = hs != _persistedHardState ? hs : null,
             EntriesToPersist = _log.Unstable(),
             MessagesNow = [.. _messagesNow],
@@ -178,6 +251,7 @@ public sealed partial class RaftNode
             ReadStates = [.. _readStates],
         };
         _persistedHardState = hs;
+        _snapshotToInstall = null;
         _messagesNow.Clear();
         _messagesAfterPersist.Clear();
         _readStates.Clear();
@@ -247,6 +321,9 @@ public sealed partial class RaftNode
         $"node {Id} group {Group} {Role} term {Term} leader {Leader} last {_log.LastIndex}@{_log.LastTerm} commit {_log.Committed} applied {_log.Applied} stable {_log.Stable}";
 
     private HardState CurrentHardState => new(Term, Vote, _log.Committed);
+
+    private ulong TermAtOrSnapshot(ulong index) =>
+        _log.TryTerm(index, out var term) ? term : _snapshot?.Index == index ? _snapshot.Term : 0;
 
     private bool Has(PlantedBug bug) => (_options.PlantedBugs & bug) != 0;
 

@@ -27,6 +27,15 @@ public sealed class Ready
     /// <summary>Leader known when the Ready was taken (0 = none).</summary>
     public ulong Leader { get; internal init; }
 
+    /// <summary>
+    /// A snapshot received from the leader to install, or null. Its data is already durable in
+    /// the snapshot store (it was received before the message was stepped). Before
+    /// <see cref="MessagesAfterPersist"/> leave, the runtime restores the state machine from it
+    /// and compacts the log store through its index (dropping every entry, as the log now
+    /// continues after it).
+    /// </summary>
+    public SnapshotMetadata? Snapshot { get; internal init; }
+
     /// <summary>The hard state to persist, or null when unchanged.</summary>
     public HardState? HardState { get; internal init; }
 
@@ -49,7 +58,7 @@ public sealed class Ready
     public IReadOnlyList<ReadState> ReadStates { get; internal init; } = [];
 
     /// <summary>True when something must be made durable before <see cref="MessagesAfterPersist"/> leave.</summary>
-    public bool MustPersist => HardState is not null || EntriesToPersist.Count > 0;
+    public bool MustPersist => HardState is not null || EntriesToPersist.Count > 0 || Snapshot is not null;
 }
 
 /// <summary>A read request whose linearizable read index is known: serve it once applied ≥ <see cref="Index"/>.</summary>

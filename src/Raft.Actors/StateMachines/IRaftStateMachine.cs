@@ -19,4 +19,21 @@ public interface IRaftStateMachine
 
     /// <summary>Answers a read-only query against the applied state.</summary>
     ReadOnlyMemory<byte> Query(ReadOnlyMemory<byte> query);
+
+    /// <summary>
+    /// Captures the state as of the last applied entry, cheaply (copy-on-write, a frozen view,
+    /// a copy). The capture is written out later, possibly on another thread, while
+    /// <see cref="Apply"/> goes on: it must not see later changes.
+    /// </summary>
+    IStateMachineSnapshot TakeSnapshot();
+
+    /// <summary>Replaces the whole state with the one a snapshot's <see cref="IStateMachineSnapshot.WriteTo"/> wrote.</summary>
+    void Restore(Stream snapshot);
+}
+
+/// <summary>A frozen state captured by <see cref="IRaftStateMachine.TakeSnapshot"/>.</summary>
+public interface IStateMachineSnapshot : IDisposable
+{
+    /// <summary>Writes the captured state. May run on any thread, concurrently with applies.</summary>
+    void WriteTo(Stream destination);
 }

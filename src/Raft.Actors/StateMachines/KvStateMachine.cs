@@ -53,6 +53,45 @@ public sealed class KvStateMachine : IRaftStateMachine
 
     /// <inheritdoc />
     public ReadOnlyMemory<byte> Query(ReadOnlyMemory<byte> query) => KvResult.Value(Get(KvCommand.Decode(query.Span).Key));
+
+    /// <inheritdoc />
+    public IStateMachineSnapshot TakeSnapshot() => new Snapshot(_values.ToArray());
+
+    /// <inheritdoc />
+    public void Restore(Stream snapshot)
+    {
+        using var reader = new BinaryReader(snapshot, Encoding.UTF8, leaveOpen: true);
+        var count = reader.ReadInt32();
+        if (count < 0)
+        {
+            throw new InvalidDataException($"KV snapshot claims {count} keys.");
+        }
+
+        _values.Clear();
+        for (var i = 0; i < count; i++)
+        {
+            var key = reader.ReadString();
+            _values[key] = reader.ReadString();
+        }
+    }
+
+    private sealed class Snapshot(KeyValuePair<string, string>[] values) : IStateMachineSnapshot
+    {
+        public void WriteTo(Stream destination)
+        {
+            using var writer = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true);
+            writer.Write(values.Length);
+            foreach (var (key, value) in values)
+            {
+                writer.Write(key);
+                writer.Write(value);
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 }
 
 /// <summary>Encodings of <see cref="KvStateMachine"/> results.</summary>
