@@ -1,0 +1,141 @@
+using Raft.Actors.Consensus;
+using Raft.Actors.StateMachines;
+using Raft.Actors.Testing.Linearizability;
+
+namespace Raft.Actors.Testing.Simulation;
+
+public sealed partial class RaftSimulation
+{
+    private const long AttemptTimeout = 150 * Millisecond;
+    private const long OperationTimeout = 1_500 * Millisecond;
+    private ulong _nextReadId;
+
+    private void StartOperation(SimClient client)
+    {
+        if (_now >= _faultEnd)
+        {
+            client.Busy = false;
+            return;
+        }
+
+        var key = "k" + _random.Next(_options.Keys);
+        var roll = _random.Next(100);
+        client.Kind = roll < 40 ? KvOpKind.Get : roll < 80 ? KvOpKind.Put : KvOpKind.Cas;
+        client.Key = key;
+        client.Value = client.Kind == KvOpKind.Get ? null : $"c{client.Id}-{++client.Written}";
+        client.Expected = client.Kind == KvOpKind.Cas ? client.LastSeen.GetValueOrDefault(key) : null;
+        client.Sequence++;
+        client.InvokedAt = _now;
+        client.Busy = true;
+        var sequence = client.Sequence;
+        Schedule(OperationTimeout, () =>
+        {
+            if (client.Busy && client.Sequence == sequence)
+            {
+                Complete(client, OpOutcome.Unknown, null, false);
+            }
+        });
+        Attempt(client);
+    }
+
+    private void Attempt(SimClient client)
+    {
+        var attempt = ++client.Attempt;
+        var request = new ClientRequest(client, attempt);
+        var target = NodeOf(client.TargetNode);
+        Schedule(_random.Between(100, Millisecond), () => Deliver(target, request));
+        Schedule(AttemptTimeout, () =>
+        {
+            if (client.Busy && client.Attempt == attempt)
+            {
+                // No answer: the node may be down, partitioned from the leader, or slow. Try another.
+                client.TargetNode = (ulong)(1 + _random.Next(_nodes.Length));
+                Attempt(client);
+            }
+        });
+    }
+
+    private void HandleClientRequest(SimNode node, ClientRequest request)
+    {
+        var client = request.Client;
+        if (client.Kind == KvOpKind.Get)
+        {
+            var readId = ++_nextReadId;
+            if (node.Raft.ReadIndex(readId))
+            {
+                node.ReadWaiters[readId] = request;
+            }
+            else
+            {
+                Reply(request, ClientReply.NotLeader, default, node.Raft.Leader);
+            }
+
+            return;
+        }
+
+        var result = node.Raft.Propose(client.EncodeCommand(), client.SessionId, client.Sequence);
+        if (result.Status == ProposeStatus.Accepted)
+        {
+            node.ProposalWaiters[result.Index] = (result.Term, request);
+        }
+        else
+        {
+            Reply(request, ClientReply.NotLeader, default, result.LeaderHint);
+        }
+    }
+
+    private void Reply(ClientRequest request, ClientReply reply, ReadOnlyMemory<byte> result, ulong leaderHint = 0)
+    {
+        var client = request.Client;
+        Schedule(_random.Between(100, Millisecond), () =>
+        {
+            if (!client.Busy || client.Attempt != request.Attempt)
+            {
+                return;
+            }
+
+            switch (reply)
+            {
+                case ClientReply.Ok when client.Kind == KvOpKind.Get:
+                    Complete(client, OpOutcome.Ok, KvResult.ReadValue(result.Span), false);
+                    break;
+                case ClientReply.Ok:
+                    Complete(client, OpOutcome.Ok, null, client.Kind == KvOpKind.Put || KvResult.ReadBool(result.Span));
+                    break;
+                default:
+                    // Not applied (not the leader, or another entry took the index): try again.
+                    client.TargetNode = leaderHint != 0 ? leaderHint : (ulong)(1 + _random.Next(_nodes.Length));
+                    client.Attempt++;
+                    var attempt = client.Attempt;
+                    Schedule(_random.Between(Millisecond, 10 * Millisecond), () =>
+                    {
+                        if (client.Busy && client.Attempt == attempt)
+                        {
+                            Attempt(client);
+                        }
+                    });
+                    break;
+            }
+        });
+    }
+
+    private void Complete(SimClient client, OpOutcome outcome, string? output, bool casApplied)
+    {
+        client.Busy = false;
+        client.Attempt++;
+        _history.Add(new KvOperation(
+            client.Id, client.Kind, client.Key, client.Value, client.Expected,
+            client.InvokedAt, _now, outcome, output, casApplied));
+        if (outcome == OpOutcome.Ok)
+        {
+            client.LastSeen[client.Key] = client.Kind switch
+            {
+                KvOpKind.Get => output,
+                KvOpKind.Put => client.Value,
+                _ => casApplied ? client.Value : client.LastSeen.GetValueOrDefault(client.Key),
+            };
+        }
+
+        Schedule(_random.Between(0, 20 * Millisecond), () => StartOperation(client));
+    }
+}

@@ -1,0 +1,299 @@
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
+using Raft.Actors.StateMachines;
+
+namespace Raft.Actors.Testing.Simulation;
+
+public sealed partial class RaftSimulation
+{
+    private void StartNode(SimNode node)
+    {
+        var options = new RaftNodeOptions
+        {
+            Id = node.Id,
+            Group = 1,
+            InitialConfiguration = ConfState.OfVoters([.. _nodes.Select(n => n.Id)]),
+            MaxEntriesPerMessage = _maxEntriesPerMessage,
+            MaxInflightMessages = _maxInflightMessages,
+            PlantedBugs = _options.ParsedPlantedBug,
+        };
+        node.RestoreState(node.DiskSnapshot?.Data);
+        node.Raft = new RaftNode(options, _random.Fork(), node.LoadDisk(), node.DiskSnapshot?.Metadata);
+        node.IsUp = true;
+        node.Busy = false;
+        node.Persisting = null;
+        node.ProcessScheduled = false;
+        node.ObservedLeaderTerm = 0;
+        Wake(node);
+    }
+
+    private void ScheduleTick(SimNode node, long delay) => Schedule(delay, () =>
+    {
+        if (node.IsUp && node.PausedUntil <= _now)
+        {
+            node.Mailbox.Enqueue(TickInput.Instance);
+            Wake(node);
+        }
+
+        ScheduleTick(node, node.TickInterval);
+    });
+
+    private void Deliver(SimNode node, object input)
+    {
+        if (!node.IsUp)
+        {
+            return;
+        }
+
+        node.Mailbox.Enqueue(input);
+        Wake(node);
+    }
+
+    /// <summary>Schedules the replica loop when it has work and is free (one pass at a time, as in RaftReplica).</summary>
+    private void Wake(SimNode node)
+    {
+        if (!node.IsUp || node.Busy || node.ProcessScheduled)
+        {
+            return;
+        }
+
+        if (node.Mailbox.Count == 0 && !node.Raft.HasReady)
+        {
+            return;
+        }
+
+        node.ProcessScheduled = true;
+        var incarnation = node.Incarnation;
+        Schedule(Math.Max(10, node.PausedUntil - _now), () => Process(node, incarnation));
+    }
+
+    /// <summary>One pass of the replica loop: step the whole mailbox, take one Ready, start its write.</summary>
+    private void Process(SimNode node, int incarnation)
+    {
+        if (node.Incarnation != incarnation || !node.IsUp)
+        {
+            return;
+        }
+
+        node.ProcessScheduled = false;
+        if (node.PausedUntil > _now)
+        {
+            Wake(node);
+            return;
+        }
+
+        while (node.Mailbox.TryDequeue(out var input))
+        {
+            switch (input)
+            {
+                case TickInput:
+                    node.Raft.Tick();
+                    break;
+                case RaftMessage message:
+                    node.Raft.Step(message);
+                    break;
+                case ClientRequest request:
+                    HandleClientRequest(node, request);
+                    break;
+                case SnapshotReport report:
+                    node.Raft.ReportSnapshot(report.Follower, report.Succeeded);
+                    break;
+            }
+        }
+
+        ObserveLeader(node);
+        if (!node.Raft.HasReady)
+        {
+            return;
+        }
+
+        var ready = node.Raft.GetReady();
+        foreach (var m in ready.MessagesNow)
+        {
+            Send(m);
+        }
+
+        node.Busy = true;
+        node.Persisting = ready;
+        var latency = ready.MustPersist ? DiskLatency() : 5;
+        Schedule(latency, () => PersistDone(node, incarnation, ready));
+        MaybeCrashWhileVoting(node, ready, latency);
+        MaybeIsolateWhileCatchingUp(node, ready);
+    }
+
+    private void PersistDone(SimNode node, int incarnation, Ready ready)
+    {
+        if (node.Incarnation != incarnation)
+        {
+            return;
+        }
+
+        if (node.PausedUntil > _now)
+        {
+            Schedule(node.PausedUntil - _now, () => PersistDone(node, incarnation, ready));
+            return;
+        }
+
+        if (ready.Snapshot is { } snapshot)
+        {
+            node.InstallSnapshot(snapshot, node.ReceivedSnapshots[snapshot.Index]);
+            node.ReceivedSnapshots.Clear();
+            _snapshotsInstalled++;
+        }
+
+        node.WriteDisk(ready);
+        node.Persisting = null;
+        foreach (var m in ready.MessagesAfterPersist)
+        {
+            Send(m);
+        }
+
+        foreach (var entry in ready.CommittedEntries)
+        {
+            Apply(node, entry);
+        }
+
+        foreach (var read in ready.ReadStates)
+        {
+            if (node.ReadWaiters.Remove(read.RequestId, out var request))
+            {
+                node.ReadyReads.Add((read.Index, request));
+            }
+        }
+
+        node.Raft.Advance(ready);
+        node.Busy = false;
+        MaybeTakeSnapshot(node);
+        MaybeCrashAfterCommit(node, ready);
+        ServeReads(node);
+        ObserveLeader(node);
+        Wake(node);
+    }
+
+    private void Apply(SimNode node, Entry entry)
+    {
+        _checker.OnApply(_now, node.Id, entry);
+        var result = entry.Type == EntryType.Normal ? node.Sessions.Apply(entry) : ReadOnlyMemory<byte>.Empty;
+        if (node.ProposalWaiters.Remove(entry.Index, out var waiter))
+        {
+            if (waiter.Term == entry.Term)
+            {
+                _checker.OnAcknowledged(entry.Index, entry.Term);
+                Reply(waiter.Request, ClientReply.Ok, result);
+            }
+            else
+            {
+                Reply(waiter.Request, ClientReply.Dropped, default);
+            }
+        }
+    }
+
+    /// <summary>Snapshot policy: every so many applied entries, keeping a trailing margin of log for slow followers.</summary>
+    private void MaybeTakeSnapshot(SimNode node)
+    {
+        var applied = node.Raft.AppliedIndex;
+        var last = node.DiskSnapshot?.Metadata.Index ?? 0;
+        if (applied - last < (ulong)_snapshotEvery)
+        {
+            return;
+        }
+
+        var log = node.Raft.Log;
+        var metadata = new SnapshotMetadata { Index = applied, Term = log.TermOrZero(applied), ConfState = node.Raft.Configuration };
+        node.DiskSnapshot = (metadata, node.CaptureState());
+        node.Raft.SnapshotTaken(metadata);
+        var through = applied - Math.Min(applied, (ulong)_compactionMargin);
+        if (through > log.CompactedIndex)
+        {
+            var term = log.TermOrZero(through);
+            node.Raft.Compact(through);
+            node.CompactDisk(through, term);
+        }
+    }
+
+    private void ServeReads(SimNode node)
+    {
+        for (var i = node.ReadyReads.Count - 1; i >= 0; i--)
+        {
+            var (index, request) = node.ReadyReads[i];
+            if (index <= node.Raft.AppliedIndex)
+            {
+                node.ReadyReads.RemoveAt(i);
+                Reply(request, ClientReply.Ok, KvResult.Value(node.State.Get(request.Client.Key)));
+            }
+        }
+    }
+
+    private void ObserveLeader(SimNode node)
+    {
+        if (node.Raft.Role == RaftRole.Leader)
+        {
+            _checker.OnLeaderCommit(node.Raft, node.Raft.Log);
+        }
+
+        if (node.Raft.Role == RaftRole.Leader && node.Raft.Term > node.ObservedLeaderTerm)
+        {
+            node.ObservedLeaderTerm = node.Raft.Term;
+            _checker.OnLeader(_now, node.Raft, node.Raft.Log);
+            MaybeIsolateNewLeader(node);
+        }
+    }
+
+    private void Crash(SimNode node)
+    {
+        _crashes++;
+        node.IsUp = false;
+        node.Incarnation++;
+        node.Mailbox.Clear();
+        node.ProposalWaiters.Clear();
+        node.ReadWaiters.Clear();
+        node.ReadyReads.Clear();
+        node.ReceivedSnapshots.Clear();
+        if (node.Persisting is { } inFlight && _random.Chance(0.5))
+        {
+            // A torn write: a prefix of the batch reached the disk, the hard state did not.
+            node.AppendToDisk(inFlight.EntriesToPersist, _random.Next(inFlight.EntriesToPersist.Count + 1));
+        }
+
+        node.Persisting = null;
+    }
+
+    private long DiskLatency() =>
+        _random.Chance(0.05) ? _random.Between(5 * Millisecond, 30 * Millisecond) : _random.Between(100, 2 * Millisecond);
+
+    private bool RunUntilConverged()
+    {
+        var deadline = _now + _options.ConvergeMilliseconds * Millisecond;
+        while (_now < deadline)
+        {
+            RunUntil(_now + _random.Between(Millisecond, 10 * Millisecond), () => _checker.Violations.Count > 0);
+            if (_checker.Violations.Count > 0)
+            {
+                return false;
+            }
+
+            if (IsConverged())
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsConverged()
+    {
+        var leader = _nodes.FirstOrDefault(n => n.IsUp && n.Raft.Role == RaftRole.Leader);
+        if (leader is null || _clients.Any(c => c.Busy))
+        {
+            return false;
+        }
+
+        var commit = leader.Raft.CommitIndex;
+        return commit == leader.Raft.LastIndex && _nodes.All(n =>
+            n.IsUp && n.Raft.Leader == leader.Id && n.Raft.Term == leader.Raft.Term &&
+            n.Raft.LastIndex == commit && n.Raft.AppliedIndex == commit);
+    }
+
+    private static string Describe(SimNode node) => node.IsUp ? $"{node.Raft}{(node.Busy ? " writing" : "")}" : $"node {node.Id} down";
+}

@@ -1,0 +1,51 @@
+using Raft.Actors.StateMachines;
+using Raft.Actors.Testing.Linearizability;
+
+namespace Raft.Actors.Testing.Simulation;
+
+/// <summary>A simulated client: one operation at a time, retried across nodes until it completes or times out.</summary>
+internal sealed class SimClient(int id)
+{
+    public int Id { get; } = id;
+
+    /// <summary>Session id used for at-most-once application of retried writes.</summary>
+    public ulong SessionId => (ulong)(1000 + Id);
+
+    public ulong Sequence { get; set; }
+
+    public long Attempt { get; set; }
+
+    public ulong TargetNode { get; set; }
+
+    public bool Busy { get; set; }
+
+    public KvOpKind Kind { get; set; }
+
+    public string Key { get; set; } = "";
+
+    public string? Value { get; set; }
+
+    public string? Expected { get; set; }
+
+    public long InvokedAt { get; set; }
+
+    public int Written { get; set; }
+
+    /// <summary>The last value this client saw per key (what a CAS expects).</summary>
+    public Dictionary<string, string?> LastSeen { get; } = [];
+
+    public byte[] EncodeCommand() => Kind switch
+    {
+        KvOpKind.Put => new KvCommand(KvCommandType.Put, Key, Value).Encode(),
+        KvOpKind.Cas => new KvCommand(KvCommandType.CompareAndSet, Key, Value, Expected).Encode(),
+        _ => new KvCommand(KvCommandType.Get, Key).Encode(),
+    };
+}
+
+/// <summary>What a node answered a client.</summary>
+internal enum ClientReply
+{
+    Ok,
+    NotLeader,
+    Dropped,
+}
