@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
+using Raft.Actors.Runtime;
+using Raft.Actors.StateMachines;
+using Raft.Actors.Storage;
+
+namespace Raft.Actors.Tests.Runtime;
+
+/// <summary>Real replicas (real threads, real timers) of one group on an in-memory network.</summary>
+internal sealed class ReplicaCluster : IAsyncDisposable
+{
+    private readonly Func<IRaftStateMachine> _stateMachine;
+    private readonly TimeSpan _proposalTimeout;
+
+    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout)
+    {
+        _stateMachine = stateMachine;
+        _proposalTimeout = proposalTimeout;
+    }
+
+    public InMemoryNetwork Network { get; } = new();
+
+    public Dictionary<ulong, RaftReplica> Replicas { get; } = [];
+
+    public Dictionary<ulong, ILogStore> Stores { get; } = [];
+
+    public Dictionary<ulong, IRaftStateMachine> StateMachines { get; } = [];
+
+    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null)
+    {
+        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5));
+        for (ulong id = 1; id <= (ulong)size; id++)
+        {
+            cluster.Stores[id] = new InMemoryLogStore();
+        }
+
+        foreach (var id in cluster.Stores.Keys)
+        {
+            await cluster.StartReplicaAsync(id);
+        }
+
+        return cluster;
+    }
+
+    public async Task StartReplicaAsync(ulong id)
+    {
+        var members = ConfState.OfVoters([.. Stores.Keys]);
+        var options = new RaftReplicaOptions
+        {
+            Node = new RaftNodeOptions { Id = id, Group = 7, InitialConfiguration = members },
+            TickInterval = TimeSpan.FromMilliseconds(10),
+            ProposalTimeout = _proposalTimeout,
+        };
+        var stateMachine = _stateMachine();
+        var replica = new RaftReplica(options, new NonDisposingStore(Stores[id]), stateMachine, Network.TransportFor(id));
+        StateMachines[id] = stateMachine;
+        Replicas[id] = replica;
+        Network.Register(replica);
+        await replica.StartAsync();
+    }
+
+    /// <summary>Stops a replica; its store keeps what it persisted, as a disk would.</summary>
+    public async Task StopReplicaAsync(ulong id)
+    {
+        Network.Unregister(id);
+        await Replicas[id].StopAsync();
+        Replicas.Remove(id);
+    }
+
+    public async Task<RaftReplica> WaitForLeaderAsync(TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < (timeout ?? TimeSpan.FromSeconds(10)))
+        {
+            var leaders = Replicas.Values.Where(r => r.Role == RaftRole.Leader).ToArray();
+            if (leaders.Length == 1 && Replicas.Values.All(r => r.Leader == leaders[0].NodeId))
+            {
+                return leaders[0];
+            }
+
+            await Task.Delay(5);
+        }
+
+        throw new TimeoutException($"No single leader within the timeout: {string.Join(", ", Replicas.Values.Select(r => $"{r.NodeId}:{r.Role}/t{r.Term}/l{r.Leader}"))}");
+    }
+
+    public RaftReplica AnyFollower(RaftReplica leader) => Replicas.Values.First(r => r.NodeId != leader.NodeId);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var replica in Replicas.Values)
+        {
+            await replica.StopAsync();
+        }
+    }
+
+    public static byte[] Put(string key, string value) => new KvCommand(KvCommandType.Put, key, value).Encode();
+
+    public static byte[] Get(string key) => new KvCommand(KvCommandType.Get, key).Encode();
+
+    public static byte[] Cas(string key, string? expected, string value) => new KvCommand(KvCommandType.CompareAndSet, key, value, expected).Encode();
+
+    /// <summary>Lets a stopped replica's store outlive it, so the replica can be restarted on the same "disk".</summary>
+    private sealed class NonDisposingStore(ILogStore inner) : ILogStore
+    {
+        public ulong FirstIndex => inner.FirstIndex;
+
+        public ulong LastIndex => inner.LastIndex;
+
+        public ulong CompactedIndex => inner.CompactedIndex;
+
+        public ValueTask<LogState> LoadAsync(CancellationToken cancellationToken = default) => inner.LoadAsync(cancellationToken);
+
+        public ValueTask AppendAsync(LogBatch batch, CancellationToken cancellationToken = default) => inner.AppendAsync(batch, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Entry>> ReadAsync(ulong from, ulong toExclusive, CancellationToken cancellationToken = default) => inner.ReadAsync(from, toExclusive, cancellationToken);
+
+        public bool TryGetTerm(ulong index, out ulong term) => inner.TryGetTerm(index, out term);
+
+        public ValueTask CompactAsync(ulong throughIndex, ulong throughTerm, CancellationToken cancellationToken = default) => inner.CompactAsync(throughIndex, throughTerm, cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
