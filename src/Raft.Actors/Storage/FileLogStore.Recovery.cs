@@ -103,7 +103,10 @@ public sealed partial class FileLogStore
                 {
                     throw new LogCorruptedException(files[i].Path, 0, $"segment {files[i - 1].Sequence + 1} is missing");
                 }
+            }
 
+            for (var i = 0; i <= last; i++)
+            {
                 var expectedEnd = i < last ? headers[i + 1]!.Value.PreviousSegmentEnd : (long?)null;
                 scanned += ReplaySegment(files[i], expectedEnd, relaxed: i == 0);
             }
@@ -171,7 +174,7 @@ public sealed partial class FileLogStore
     private long ReplaySegment(LogSegment segment, long? expectedEnd, bool relaxed)
     {
         using var reader = new SegmentReader(segment);
-        var limit = expectedEnd ?? segment.Length;
+        var limit = Math.Min(expectedEnd ?? long.MaxValue, segment.Length); // a sealed segment may have been cut short
         long position = 0, committedEnd = 0;
         uint batch = 0;
         RecordReadStatus status;
