@@ -331,7 +331,8 @@ public sealed partial class FileLogStore
             throw new LogCorruptedException(segment.Path, 0, $"segment header damaged, yet an intact record of a later batch follows at offset {laterRecord}");
         }
 
-        if (nonZeroEnd < 0 && _spare is null && segment.Length == _options.SegmentSize)
+        var expectedSequence = _segments.Count > 0 ? _segments[^1].Sequence + 1 : segment.Sequence;
+        if (nonZeroEnd < 0 && _spare is null && segment.Length == _options.SegmentSize && segment.Sequence == expectedSequence)
         {
             _spare = Task.FromResult(segment);
             return reader.BytesRead;
@@ -340,7 +341,7 @@ public sealed partial class FileLogStore
         segment.Dispose();
         File.Delete(segment.Path);
         Fsync.Directory(_directory);
-        FileLogStoreLog.UnusedSegmentRemoved(_options.Logger, segment.Path, nonZeroEnd < 0 ? "spare of another size" : "its first write was torn");
+        FileLogStoreLog.UnusedSegmentRemoved(_options.Logger, segment.Path, nonZeroEnd < 0 ? "a spare not usable as the next segment" : "its first write was torn");
         return reader.BytesRead;
     }
 

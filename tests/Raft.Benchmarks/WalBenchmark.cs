@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using Raft.Actors.Protocol;
+using Raft.Actors.Storage;
+
+namespace Raft.Benchmarks;
+
+/// <summary>
+/// FileLogStore append latency and throughput with every batch fdatasync'ed, the disk's own
+/// 4 KiB write + fdatasync for comparison, and the speed of reopening a large log.
+/// </summary>
+internal static class WalBenchmark
+{
+    private const int RawSyncFileSize = 64 << 20;
+
+    // Record header (32 bytes) of an entry without a client session; the payload follows.
+    private const int RecordFormatSize = 32;
+
+    public static async Task RunAsync(BenchmarkOptions options)
+    {
+        Directory.CreateDirectory(options.Directory);
+        try
+        {
+            Console.Error.WriteLine($"# every append is one write + one fdatasync (group commit per batch); data in {options.Directory}");
+            var fsync = MeasureRawSync(Path.Combine(options.Directory, "raw-sync"));
+            new Json().Add("scenario", "fdatasync_4k").Add("durability", "4 KiB overwrite of preallocated blocks + fdatasync")
+                .Add("p50_us", fsync.P50).Add("p99_us", fsync.P99).Print();
+
+            foreach (var payload in new[] { 64, 1024 })
+            {
+                foreach (var batch in new[] { 1, 16, 256 })
+                {
+                    await AppendCaseAsync(options, payload, batch, fsync.P50);
+                }
+            }
+
+            await RecoveryCaseAsync(options);
+        }
+        finally
+        {
+            Directory.Delete(options.Directory, recursive: true);
+        }
+    }
+
+    private static (double P50, double P99) MeasureRawSync(string path)
+    {
+        var block = new byte[4096];
+        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite);
+        var zeros = new byte[1 << 20];
+        for (long offset = 0; offset < RawSyncFileSize; offset += zeros.Length)
+        {
+            RandomAccess.Write(handle, zeros, offset);
+        }
+
+        NativeSync.DataSync(handle);
+        var samples = new List<double>();
+        for (var i = 0; i < 2200; i++)
+        {
+            Random.Shared.NextBytes(block);
+            var start = Stopwatch.GetTimestamp();
+            RandomAccess.Write(handle, block, (long)i * 4096);
+            NativeSync.DataSync(handle);
+            if (i >= 200)
+            {
+                samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            }
+        }
+
+        File.Delete(path);
+        return (Percentile(samples, 0.50), Percentile(samples, 0.99));
+    }
+
+    private static async Task AppendCaseAsync(BenchmarkOptions options, int payload, int batchSize, double fsyncP50)
+    {
+        var directory = Path.Combine(options.Directory, $"append-{payload}-{batchSize}");
+        var data = new byte[payload];
+        Random.Shared.NextBytes(data);
+        var latencies = new List<double>(100_000);
+        long entries = 0;
+        double seconds;
+        await using (var store = await FileLogStore.OpenAsync(directory))
+        {
+            ulong index = 0;
+            var warmUntil = Stopwatch.GetTimestamp() + (long)(0.3 * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < warmUntil)
+            {
+                await store.AppendAsync(MakeBatch(ref index, batchSize, data));
+            }
+
+            var end = Stopwatch.GetTimestamp() + (long)(options.Seconds * Stopwatch.Frequency);
+            var started = Stopwatch.GetTimestamp();
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                var batch = MakeBatch(ref index, batchSize, data);
+                var start = Stopwatch.GetTimestamp();
+                await store.AppendAsync(batch);
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                entries += batchSize;
+            }
+
+            seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        }
+
+        Directory.Delete(directory, recursive: true);
+        new Json().Add("scenario", "wal_append").Add("durability", "each batch fdatasync'ed before the append returns")
+            .Add("payload", payload).Add("batch", batchSize).Add("batches", latencies.Count)
+            .Add("entries_per_s", entries / seconds, 0).Add("mb_per_s", entries * (double)payload / seconds / 1e6)
+            .Add("p50_us", Percentile(latencies, 0.50)).Add("p99_us", Percentile(latencies, 0.99))
+            .Add("fsync_p50_us", fsyncP50).Print();
+    }
+
+    private static async Task RecoveryCaseAsync(BenchmarkOptions options)
+    {
+        var directory = Path.Combine(options.Directory, "recovery");
+        var data = new byte[1024];
+        Random.Shared.NextBytes(data);
+        var target = (long)options.RecoveryMegabytes << 20;
+        ulong index = 0;
+        await using (var store = await FileLogStore.OpenAsync(directory))
+        {
+            long written = 0;
+            while (written < target)
+            {
+                await store.AppendAsync(MakeBatch(ref index, 256, data));
+                written += 256L * (RecordFormatSize + data.Length);
+            }
+        }
+
+        var bytes = Directory.GetFiles(directory, "*.wal").Sum(f => new FileInfo(f).Length);
+        foreach (var cache in new[] { "warm", "cold" })
+        {
+            if (cache == "cold")
+            {
+                foreach (var file in Directory.GetFiles(directory, "*.wal"))
+                {
+                    NativeSync.DropCache(file);
+                }
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            await using var store = await FileLogStore.OpenAsync(directory);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (store.LastIndex != index)
+            {
+                throw new InvalidOperationException($"Reopened log ends at {store.LastIndex}, expected {index}.");
+            }
+
+            new Json().Add("scenario", "recovery").Add("cache", cache).Add("log_mb", bytes / 1e6, 0).Add("entries", (long)index)
+                .Add("open_s", seconds, 3).Add("mb_per_s", bytes / seconds / 1e6, 0).Print();
+        }
+    }
+
+
+    private static LogBatch MakeBatch(ref ulong index, int size, byte[] data)
+    {
+        var entries = new Entry[size];
+        for (var i = 0; i < size; i++)
+        {
+            entries[i] = new Entry { Index = ++index, Term = 1, Data = data };
+        }
+
+        return new LogBatch(entries, null);
+    }
+
+    private static double Percentile(List<double> samples, double p)
+    {
+        var sorted = samples.ToArray();
+        Array.Sort(sorted);
+        return sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+    }
+}
