@@ -21,7 +21,8 @@ internal static class WalBenchmark
         try
         {
             Console.Error.WriteLine($"# every append is one write + one fdatasync (group commit per batch); data in {options.Directory}");
-            var fsync = MeasureRawSync(Path.Combine(options.Directory, "raw-sync"));
+            using var probe = new RawSyncProbe(Path.Combine(options.Directory, "raw-sync"));
+            var fsync = MeasureRawSync(probe);
             new Json().Add("scenario", "fdatasync_4k").Add("durability", "4 KiB overwrite of preallocated blocks + fdatasync")
                 .Add("p50_us", fsync.P50).Add("p99_us", fsync.P99).Print();
 
@@ -29,11 +30,17 @@ internal static class WalBenchmark
             {
                 foreach (var batch in new[] { 1, 16, 256 })
                 {
-                    await AppendCaseAsync(options, payload, batch, fsync.P50);
+                    if (options.Only is null || options.Only == $"{payload}x{batch}")
+                    {
+                        await AppendCaseAsync(options, payload, batch, probe);
+                    }
                 }
             }
 
-            await RecoveryCaseAsync(options);
+            if (options.Only is null || options.Only == "recovery")
+            {
+                await RecoveryCaseAsync(options);
+            }
         }
         finally
         {
@@ -41,46 +48,35 @@ internal static class WalBenchmark
         }
     }
 
-    private static (double P50, double P99) MeasureRawSync(string path)
+    private static (double P50, double P99) MeasureRawSync(RawSyncProbe probe)
     {
-        var block = new byte[4096];
-        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite);
-        var zeros = new byte[1 << 20];
-        for (long offset = 0; offset < RawSyncFileSize; offset += zeros.Length)
-        {
-            RandomAccess.Write(handle, zeros, offset);
-        }
-
-        NativeSync.DataSync(handle);
         var samples = new List<double>();
         for (var i = 0; i < 2200; i++)
         {
-            Random.Shared.NextBytes(block);
-            var start = Stopwatch.GetTimestamp();
-            RandomAccess.Write(handle, block, (long)i * 4096);
-            NativeSync.DataSync(handle);
+            var sample = probe.Sample();
             if (i >= 200)
             {
-                samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                samples.Add(sample);
             }
         }
 
-        File.Delete(path);
         return (Percentile(samples, 0.50), Percentile(samples, 0.99));
     }
 
-    private static async Task AppendCaseAsync(BenchmarkOptions options, int payload, int batchSize, double fsyncP50)
+    private static async Task AppendCaseAsync(BenchmarkOptions options, int payload, int batchSize, RawSyncProbe probe)
     {
         var directory = Path.Combine(options.Directory, $"append-{payload}-{batchSize}");
         var data = new byte[payload];
         Random.Shared.NextBytes(data);
         var latencies = new List<double>(100_000);
+        var baseline = new List<double>(10_000);
         long entries = 0;
+        long probing = 0;
         double seconds;
         await using (var store = await FileLogStore.OpenAsync(directory))
         {
             ulong index = 0;
-            var warmUntil = Stopwatch.GetTimestamp() + (long)(0.3 * Stopwatch.Frequency);
+            var warmUntil = Stopwatch.GetTimestamp() + (long)(options.WarmupSeconds * Stopwatch.Frequency);
             while (Stopwatch.GetTimestamp() < warmUntil)
             {
                 await store.AppendAsync(MakeBatch(ref index, batchSize, data));
@@ -95,9 +91,16 @@ internal static class WalBenchmark
                 await store.AppendAsync(batch);
                 latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
                 entries += batchSize;
+                if (latencies.Count % 8 == 0)
+                {
+                    // The baseline, interleaved: same disk, same moment. Its time is not counted.
+                    var probeStart = Stopwatch.GetTimestamp();
+                    baseline.Add(probe.Sample());
+                    probing += Stopwatch.GetTimestamp() - probeStart;
+                }
             }
 
-            seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            seconds = (Stopwatch.GetTimestamp() - started - probing) / (double)Stopwatch.Frequency;
         }
 
         Directory.Delete(directory, recursive: true);
@@ -105,7 +108,8 @@ internal static class WalBenchmark
             .Add("payload", payload).Add("batch", batchSize).Add("batches", latencies.Count)
             .Add("entries_per_s", entries / seconds, 0).Add("mb_per_s", entries * (double)payload / seconds / 1e6)
             .Add("p50_us", Percentile(latencies, 0.50)).Add("p99_us", Percentile(latencies, 0.99))
-            .Add("fsync_p50_us", fsyncP50).Print();
+            .Add("fsync_p50_us", Percentile(baseline, 0.50)).Add("fsync_p99_us", Percentile(baseline, 0.99))
+            .Add("p50_over_fsync_us", Percentile(latencies, 0.50) - Percentile(baseline, 0.50)).Print();
     }
 
     private static async Task RecoveryCaseAsync(BenchmarkOptions options)

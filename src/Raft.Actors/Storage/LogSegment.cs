@@ -86,7 +86,7 @@ internal sealed class LogSegment : IDisposable
             }
 
             Fsync.Data(handle);
-            File.Move(temporary, path);
+            File.Move(temporary, path, overwrite: true); // a leftover under the final name is an unused spare
             Fsync.Directory(directory);
         }
         catch
