@@ -364,7 +364,6 @@ public sealed partial class FileLogStore : ILogStore
     private IReadOnlyList<Entry> Read(ulong from, ulong toExclusive)
     {
         List<(LogSegment Segment, ulong First, int Count)> pieces = [];
-        long dataBytes = 0;
         lock (_gate)
         {
             ThrowIfDisposed();
@@ -378,30 +377,27 @@ public sealed partial class FileLogStore : ILogStore
             {
                 var segment = _index.SegmentOf(index);
                 var count = (int)Math.Min(toExclusive - index, segment.LastIndex - index + 1);
-                var first = (int)(index - segment.FirstIndex);
-                for (var i = 0; i < count; i++)
-                {
-                    dataBytes += segment.Locations[first + i].Length - RecordFormat.HeaderSize;
-                }
-
                 pieces.Add((segment, index, count));
                 index += (ulong)count;
             }
         }
 
+        // Reading outside the lock is safe against appends: records once written never change.
         var result = new Entry[(int)(toExclusive - from)];
-        var data = new byte[dataBytes].AsMemory();
         var next = 0;
         foreach (var (segment, first, count) in pieces)
         {
-            ReadPiece(segment, first, count, result, ref next, ref data);
+            ReadPiece(segment, first, count, result, ref next);
         }
 
         return result;
     }
 
-    /// <summary>Reads <paramref name="count"/> live entries of one segment, a few MiB per call.</summary>
-    private static void ReadPiece(LogSegment segment, ulong first, int count, Entry[] result, ref int next, ref Memory<byte> data)
+    /// <summary>
+    /// Reads <paramref name="count"/> live entries of one segment a few MiB per call; the entries
+    /// of one call share one array for their payloads (no allocation per entry but the entry).
+    /// </summary>
+    private static void ReadPiece(LogSegment segment, ulong first, int count, Entry[] result, ref int next)
     {
         var locations = segment.Locations;
         var start = (int)(first - segment.FirstIndex);
@@ -411,14 +407,17 @@ public sealed partial class FileLogStore : ILogStore
         {
             // Take entries while the byte span stays within a chunk (always at least one).
             var chunkStart = locations[i].Offset;
+            var dataBytes = locations[i].Length - RecordFormat.HeaderSize;
             var j = i + 1;
             while (j < end && locations[j].Offset + locations[j].Length - chunkStart <= ReadChunkBytes)
             {
+                dataBytes += locations[j].Length - RecordFormat.HeaderSize;
                 j++;
             }
 
             var chunkLength = locations[j - 1].Offset + locations[j - 1].Length - chunkStart;
             var buffer = ArrayPool<byte>.Shared.Rent(chunkLength);
+            var data = new byte[dataBytes].AsMemory();
             try
             {
                 var span = buffer.AsSpan(0, chunkLength);
