@@ -300,11 +300,14 @@ public sealed partial class FileLogStore
         {
             _index.TruncateFrom(index); // Raft §5.3: a conflicting suffix was replaced
         }
-        else if (relaxed && index > _index.CompactedIndex && (index <= _index.BaseIndex || !_replayedEntry))
+        else if (index > _index.CompactedIndex && (index <= _index.BaseIndex || (relaxed && !_replayedEntry)))
         {
-            // The oldest segment left after compaction deleted its predecessors: the log starts
-            // (or, after a truncation reaching into a deleted segment, restarts) here. Whether
-            // that matches the snapshot is checked once every compaction record has been read.
+            // Compaction deleted the segments before the oldest one left, so the log starts at
+            // that segment's first entry (a gap is allowed there only), and a later truncation
+            // may reach below it, into entries of a deleted segment: the log restarts there.
+            // Either way the compaction record that allowed the deletion follows, and whether
+            // the log then meets the snapshot is checked once every record has been read.
+            // (While every segment is present, BaseIndex == CompactedIndex and neither applies.)
             _index.Reset(index - 1);
         }
         else

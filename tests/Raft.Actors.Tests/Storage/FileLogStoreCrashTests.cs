@@ -30,7 +30,11 @@ public sealed class FileLogStoreCrashTests(ITestOutputHelper output) : IDisposab
         long acknowledged = 0, inFlightApplied = 0, inFlightLost = 0;
         for (var kill = 0; kill < Kills; kill++)
         {
-            var lines = await RunAndKillAsync(directory, seed + kill, TimeSpan.FromMilliseconds(random.Next(60, 450)));
+            // Half the kills land anywhere from process start (some during recovery), half once
+            // the store is open, so that a loaded machine still gets writes done.
+            var afterOpen = random.Next(2) == 0;
+            var delay = TimeSpan.FromMilliseconds(afterOpen ? random.Next(1, 200) : random.Next(60, 450));
+            var lines = await RunAndKillAsync(directory, seed + kill, afterOpen, delay);
 
             // Apply what was acknowledged; remember what was in flight.
             string? inFlight = null;
@@ -48,7 +52,17 @@ public sealed class FileLogStoreCrashTests(ITestOutputHelper output) : IDisposab
                 }
             }
 
-            await using var store = await FileLogStore.OpenAsync(directory, new FileLogStoreOptions { SegmentSize = CrashWorkload.SegmentSize });
+            FileLogStore store;
+            try
+            {
+                store = await FileLogStore.OpenAsync(directory, new FileLogStoreOptions { SegmentSize = CrashWorkload.SegmentSize });
+            }
+            catch (Exception ex)
+            {
+                throw new Xunit.Sdk.XunitException($"seed {seed}, kill {kill} (in flight: '{inFlight}'): reopening failed: {ex}");
+            }
+
+            await using var opened = store;
             var actual = await store.LoadAsync();
             var expected = await model.LoadAsync();
             if (Same(expected, actual))
@@ -82,7 +96,7 @@ public sealed class FileLogStoreCrashTests(ITestOutputHelper output) : IDisposab
         $"expected hs={expected.HardState} compacted={expected.CompactedIndex}@{expected.CompactedTerm} entries={expected.Entries.Count} (last {(expected.Entries.Count > 0 ? expected.Entries[^1].ToString() : "-")}); " +
         $"actual hs={actual.HardState} compacted={actual.CompactedIndex}@{actual.CompactedTerm} entries={actual.Entries.Count} (last {(actual.Entries.Count > 0 ? actual.Entries[^1].ToString() : "-")})";
 
-    private static async Task<List<string>> RunAndKillAsync(string directory, int seed, TimeSpan killAfter)
+    private static async Task<List<string>> RunAndKillAsync(string directory, int seed, bool afterOpen, TimeSpan killAfter)
     {
         var writer = Path.Combine(AppContext.BaseDirectory, "Raft.Storage.CrashWriter.dll");
         var start = new ProcessStartInfo(DotnetHost())
@@ -96,14 +110,26 @@ public sealed class FileLogStoreCrashTests(ITestOutputHelper output) : IDisposab
         start.ArgumentList.Add(seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the crash writer.");
         var lines = new List<string>();
+        var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reader = Task.Run(async () =>
         {
             while (await process.StandardOutput.ReadLineAsync() is { } line)
             {
                 lines.Add(line);
+                if (line[0] == 'O')
+                {
+                    opened.TrySetResult();
+                }
             }
+
+            opened.TrySetResult();
         });
         var errors = process.StandardError.ReadToEndAsync();
+        if (afterOpen)
+        {
+            await opened.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+
         await Task.Delay(killAfter);
         if (process.HasExited)
         {

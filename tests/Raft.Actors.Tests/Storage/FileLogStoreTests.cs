@@ -217,6 +217,40 @@ public sealed class FileLogStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_crash_between_two_segment_deletions_replays_a_truncation_below_the_oldest_segment()
+    {
+        // Found by the SIGKILL test: segments 1 [1..280], 2 [281..560], 3 [561..600, then
+        // 250'..260' replacing 250..600]. Compaction through 255 deletes 1 and the dead 2; a
+        // crash between the two deletions leaves 2, whose entries all lie above the truncation.
+        var directory = _root.Sub("half-deleted");
+        string second;
+        var saved = _root.Sub("segment-2.copy");
+        await using (var store = await FileLogStore.OpenAsync(directory, Small))
+        {
+            for (ulong first = 1; first <= 600; first += 40)
+            {
+                await store.AppendAsync(new LogBatch(MakeEntries(first, first + 39, 1, 200), null));
+            }
+
+            Assert.Equal(3, store.SegmentCount);
+            second = Directory.GetFiles(directory, "*.wal").Order().ElementAt(1);
+            await store.AppendAsync(new LogBatch(MakeEntries(250, 260, 2, 200), new HardState(2, 1, 0)));
+            File.Copy(second, saved);
+            await store.CompactAsync(255, 2);
+            Assert.Equal(1, store.SegmentCount);
+        }
+
+        File.Copy(saved, second);
+        await using (var store = await FileLogStore.OpenAsync(directory, Small))
+        {
+            var state = await store.LoadAsync();
+            Assert.Equal(255UL, state.CompactedIndex);
+            Assert.Equal(MakeEntries(256, 260, 2, 200), state.Entries);
+            Assert.Equal(new HardState(2, 1, 0), state.HardState);
+        }
+    }
+
+    [Fact]
     public async Task A_batch_larger_than_a_segment_gets_a_segment_of_its_own()
     {
         var directory = _root.Sub("large");
