@@ -40,6 +40,13 @@ public abstract class LogStoreConformance : IAsyncLifetime
     /// </summary>
     protected virtual ValueTask<ILogStore> ReopenStoreAsync(ILogStore store) => ValueTask.FromResult(store);
 
+    /// <summary>
+    /// Simulates a crash (the process dies without closing anything) and a restart. The default
+    /// is <see cref="ReopenStoreAsync"/>, right for a store that flushes nothing on dispose;
+    /// override it when closing does work a crash would skip.
+    /// </summary>
+    protected virtual ValueTask<ILogStore> CrashStoreAsync(ILogStore store) => ReopenStoreAsync(store);
+
     /// <summary>Runs after every test; delete files here.</summary>
     protected virtual Task CleanupAsync() => Task.CompletedTask;
 
@@ -389,6 +396,39 @@ public abstract class LogStoreConformance : IAsyncLifetime
         Assert.Equal(0UL, store.LastIndex);
     }
 
+    /// <summary>Every acknowledged write survives a crash, whatever was written before it.</summary>
+    [Fact]
+    public async Task Every_acknowledged_write_survives_a_crash()
+    {
+        var store = await CreateAsync();
+        await store.AppendAsync(new LogBatch(MakeEntries(1, 30, 1), new HardState(1, 1, 0)));
+        await store.AppendAsync(new LogBatch(MakeEntries(31, 31, 1), null));
+        await store.AppendAsync(new LogBatch([], new HardState(2, 3, 31)));
+        await store.AppendAsync(new LogBatch(MakeEntries(25, 26, 2), null));
+        await store.CompactAsync(10, 1);
+        store = await CrashAsync(store);
+        var state = await store.LoadAsync();
+        Assert.Equal(new HardState(2, 3, 31), state.HardState);
+        Assert.Equal(10UL, state.CompactedIndex);
+        Assert.Equal(1UL, state.CompactedTerm);
+        Assert.Equal([.. MakeEntries(11, 24, 1), .. MakeEntries(25, 26, 2)], state.Entries);
+    }
+
+    /// <summary>A rejected batch leaves no trace, even after a crash.</summary>
+    [Fact]
+    public async Task A_rejected_batch_leaves_no_trace_after_a_crash()
+    {
+        var store = await CreateAsync();
+        await store.AppendAsync(new LogBatch(MakeEntries(1, 5, 1), new HardState(1, 1, 0)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.AppendAsync(new LogBatch(MakeEntries(7, 8, 1), new HardState(5, 5, 5))));
+        store = await CrashAsync(store);
+        var state = await store.LoadAsync();
+        Assert.Equal(new HardState(1, 1, 0), state.HardState);
+        Assert.Equal(MakeEntries(1, 5, 1), state.Entries);
+        await store.AppendAsync(new LogBatch(MakeEntries(6, 6, 1), null));
+        Assert.Equal(6UL, store.LastIndex);
+    }
+
     /// <summary>Reopen after every kind of write restores the same log.</summary>
     [Fact]
     public async Task Reopen_after_every_kind_of_write_restores_the_same_log()
@@ -456,9 +496,14 @@ public abstract class LogStoreConformance : IAsyncLifetime
     }
 
     /// <summary>Reopens through <see cref="ReopenStoreAsync"/> and registers the result for disposal.</summary>
-    protected async ValueTask<ILogStore> ReopenAsync(ILogStore store)
+    protected ValueTask<ILogStore> ReopenAsync(ILogStore store) => TrackAsync(store, ReopenStoreAsync(store));
+
+    /// <summary>Crashes and reopens through <see cref="CrashStoreAsync"/> and registers the result for disposal.</summary>
+    protected ValueTask<ILogStore> CrashAsync(ILogStore store) => TrackAsync(store, CrashStoreAsync(store));
+
+    private async ValueTask<ILogStore> TrackAsync(ILogStore store, ValueTask<ILogStore> reopening)
     {
-        var reopened = await ReopenStoreAsync(store);
+        var reopened = await reopening;
         if (!ReferenceEquals(reopened, store))
         {
             Assert.True(SupportsReopen, "ReopenStoreAsync returned a new instance, but SupportsReopen is false.");
