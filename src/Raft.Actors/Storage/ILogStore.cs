@@ -11,6 +11,9 @@ namespace Raft.Actors.Storage;
 /// and a power loss. A batch that did not complete may be lost whole or in part, but only as a
 /// suffix: after a crash the store holds some prefix of the batches in the order they were
 /// appended, never an entry without the entries before it, never a corrupt entry.</para>
+/// <para><b>Damage.</b> A store that finds stored bytes damaged anywhere but in the torn tail of
+/// an unacknowledged write refuses to go on with <see cref="LogCorruptedException"/> (file,
+/// offset) rather than skip them: skipping could silently lose an acknowledged entry or vote.</para>
 /// <para><b>Truncation.</b> A batch whose first entry has index <c>i ≤ LastIndex</c> replaces
 /// every stored entry at index <c>≥ i</c> (a conflicting suffix, Raft §5.3).</para>
 /// <para><b>Threading.</b> One writer at a time: the owning replica calls <see cref="AppendAsync"/>
