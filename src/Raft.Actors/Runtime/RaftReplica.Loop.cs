@@ -65,7 +65,7 @@ public sealed partial class RaftReplica
                 var readId = ++_nextReadId;
                 if (node.ReadIndex(readId))
                 {
-                    _reads[readId] = read;
+                    _reads[readId] = (read, node.Leader);
                 }
                 else
                 {
@@ -115,19 +115,33 @@ public sealed partial class RaftReplica
 
         foreach (var read in ready.ReadStates)
         {
-            if (_reads.Remove(read.RequestId, out var request))
+            if (_reads.Remove(read.RequestId, out var pending))
             {
-                _readyReads.Add((read.Index, request));
+                _readyReads.Add((read.Index, pending.Request));
             }
         }
 
         node.Advance(ready);
         ServeReads(node);
-        if (ready.Leader != _lastLeader)
+        FailReadsAskedOfAnotherLeader(node.Leader);
+    }
+
+    /// <summary>Reads asked of a leader that is no longer the leader will not be answered: fail them so the caller retries.</summary>
+    private void FailReadsAskedOfAnotherLeader(ulong leader)
+    {
+        List<ulong>? stale = null;
+        foreach (var (id, pending) in _reads)
         {
-            // Reads asked of the previous leader will not be answered by the new one.
-            _lastLeader = ready.Leader;
-            FailReads(new NotLeaderException(Group, ready.Leader));
+            if (pending.AskedLeader != leader)
+            {
+                (stale ??= []).Add(id);
+            }
+        }
+
+        foreach (var id in stale ?? [])
+        {
+            _reads.Remove(id, out var pending);
+            pending.Request.Completion.TrySetException(new NotLeaderException(Group, leader));
         }
     }
 
@@ -144,16 +158,6 @@ public sealed partial class RaftReplica
         }
     }
 
-    private void FailReads(Exception error)
-    {
-        foreach (var read in _reads.Values)
-        {
-            read.Completion.TrySetException(error);
-        }
-
-        _reads.Clear();
-    }
-
     private void FailAll(Exception error)
     {
         foreach (var (_, completion) in _proposals.Values)
@@ -162,7 +166,12 @@ public sealed partial class RaftReplica
         }
 
         _proposals.Clear();
-        FailReads(error);
+        foreach (var (request, _) in _reads.Values)
+        {
+            request.Completion.TrySetException(error);
+        }
+
+        _reads.Clear();
         foreach (var (_, request) in _readyReads)
         {
             request.Completion.TrySetException(error);

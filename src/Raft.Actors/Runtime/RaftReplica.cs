@@ -27,14 +27,13 @@ public sealed partial class RaftReplica : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Channel<object> _mailbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<ulong, (ulong Term, TaskCompletionSource<ReadOnlyMemory<byte>> Completion)> _proposals = [];
-    private readonly Dictionary<ulong, ReadRequest> _reads = [];
+    private readonly Dictionary<ulong, (ReadRequest Request, ulong AskedLeader)> _reads = [];
     private readonly List<(ulong Index, ReadRequest Request)> _readyReads = [];
     private RaftNode? _node;
     private ITimer? _timer;
     private Task? _loop;
     private int _tickQueued;
     private ulong _nextReadId;
-    private ulong _lastLeader;
     private volatile ReplicaView _view = new(RaftRole.Follower, 0, 0, 0, 0);
     private volatile Exception? _fault;
 

@@ -12,11 +12,13 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 {
     private readonly Func<IRaftStateMachine> _stateMachine;
     private readonly TimeSpan _proposalTimeout;
+    private readonly string? _dataDirectory;
 
-    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout)
+    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout, string? dataDirectory)
     {
         _stateMachine = stateMachine;
         _proposalTimeout = proposalTimeout;
+        _dataDirectory = dataDirectory;
     }
 
     public InMemoryNetwork Network { get; } = new();
@@ -27,12 +29,13 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 
     public Dictionary<ulong, IRaftStateMachine> StateMachines { get; } = [];
 
-    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null)
+    /// <summary>Starts a cluster; with <paramref name="dataDirectory"/>, each replica keeps a <see cref="FileLogStore"/> under it.</summary>
+    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null, string? dataDirectory = null)
     {
-        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5));
+        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5), dataDirectory);
         for (ulong id = 1; id <= (ulong)size; id++)
         {
-            cluster.Stores[id] = new InMemoryLogStore();
+            cluster.Stores[id] = dataDirectory is null ? new InMemoryLogStore() : null!;
         }
 
         foreach (var id in cluster.Stores.Keys)
@@ -43,8 +46,14 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>Starts (or restarts) a replica on its store: the same in-memory store, or its file directory reopened.</summary>
     public async Task StartReplicaAsync(ulong id)
     {
+        if (_dataDirectory is not null)
+        {
+            Stores[id] = await FileLogStore.OpenAsync(Path.Combine(_dataDirectory, $"node-{id}"), new FileLogStoreOptions { SegmentSize = 1 << 20 });
+        }
+
         var members = ConfState.OfVoters([.. Stores.Keys]);
         var options = new RaftReplicaOptions
         {
@@ -53,7 +62,8 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             ProposalTimeout = _proposalTimeout,
         };
         var stateMachine = _stateMachine();
-        var replica = new RaftReplica(options, new NonDisposingStore(Stores[id]), stateMachine, Network.TransportFor(id));
+        var store = _dataDirectory is null ? new NonDisposingStore(Stores[id]) : Stores[id];
+        var replica = new RaftReplica(options, store, stateMachine, Network.TransportFor(id));
         StateMachines[id] = stateMachine;
         Replicas[id] = replica;
         Network.Register(replica);
@@ -101,7 +111,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 
     public static byte[] Cas(string key, string? expected, string value) => new KvCommand(KvCommandType.CompareAndSet, key, value, expected).Encode();
 
-    /// <summary>Lets a stopped replica's store outlive it, so the replica can be restarted on the same "disk".</summary>
+    /// <summary>Lets a stopped replica's in-memory store outlive it, so the replica can be restarted on the same "disk".</summary>
     private sealed class NonDisposingStore(ILogStore inner) : ILogStore
     {
         public ulong FirstIndex => inner.FirstIndex;
