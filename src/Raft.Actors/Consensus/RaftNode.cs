@@ -22,6 +22,7 @@ public sealed partial class RaftNode
     private readonly List<RaftMessage> _selfAfterPersist = [];
     private readonly List<ReadState> _readStates = [];
     private HardState _persistedHardState;
+    private readonly bool _startedWithEmptyDisk;
     private SnapshotMetadata? _snapshot;
     private SnapshotMetadata? _snapshotToInstall;
     private int _electionElapsed;
@@ -55,6 +56,7 @@ public sealed partial class RaftNode
         _snapshot = snapshot;
         _tracker = new ProgressTracker(snapshot?.ConfState ?? options.InitialConfiguration, options.MaxInflightMessages, options.MaxInflightBytes);
         _persistedHardState = hs;
+        _startedWithEmptyDisk = hs.IsEmpty && restored.Entries.Count == 0 && restored.CompactedIndex == 0 && snapshot is null;
         Term = hs.Term;
         Vote = hs.Vote;
         BecomeFollower(Term, 0);
@@ -391,6 +393,15 @@ public sealed partial class RaftNode
     {
         var responseType = m.Type == MessageType.Vote ? MessageType.VoteResponse : MessageType.PreVoteResponse;
         var canVote = Vote == m.From || (Vote == 0 && Leader == 0) || (m.Type == MessageType.PreVote && m.Term > Term);
+        if (_startedWithEmptyDisk && _log.LastIndex == 0 && m.Index > 0)
+        {
+            // We started with nothing on disk, yet the group has a log: either we are new, or we
+            // lost our disk and with it entries we acknowledged. Voting now could elect a leader
+            // that lacks those entries (RethinkDB 2.2, Redis-Raft). Vote only once a leader has
+            // given us its log; a brand-new group, where every log is empty, still elects.
+            canVote = false;
+        }
+
         if (canVote && _log.IsUpToDate(m.Index, m.LogTerm))
         {
             // A granted pre-vote answers in the candidate's future term, so the candidate
