@@ -61,7 +61,14 @@ public sealed class WipedDiskTests
         var wiped = Node();
         wiped.Step(new RaftMessage
         {
-            Type = MessageType.Append, Group = 1, From = 1, To = 3, Term = 4, Index = 0, LogTerm = 0, Commit = 1,
+            Type = MessageType.Append,
+            Group = 1,
+            From = 1,
+            To = 3,
+            Term = 4,
+            Index = 0,
+            LogTerm = 0,
+            Commit = 1,
             Entries = [new Entry { Index = 1, Term = 4 }],
         });
         wiped.Advance(wiped.GetReady());
