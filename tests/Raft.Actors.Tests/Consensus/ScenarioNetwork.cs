@@ -161,6 +161,37 @@ internal sealed class ScenarioNetwork
         return condition() ? maxRounds : -1;
     }
 
+    /// <summary>
+    /// Ticks the whole cluster until one leader has held its term for
+    /// <paramref name="holdElectionTimeouts"/> election timeouts; fails the test if that does not
+    /// happen within <paramref name="electionTimeouts"/> election timeouts (PITFALLS row 7).
+    /// </summary>
+    public ulong StableLeaderWithin(int electionTimeouts, int holdElectionTimeouts = 3)
+    {
+        var deadline = electionTimeouts * ElectionTicks;
+        var hold = holdElectionTimeouts * ElectionTicks;
+        ulong candidate = 0, term = 0;
+        var held = 0;
+        for (var t = 0; t < deadline; t++)
+        {
+            TickAll();
+            if (Leader is { } id && id == candidate && Node(id).Term == term)
+            {
+                if (++held >= hold)
+                {
+                    return id;
+                }
+            }
+            else
+            {
+                (candidate, term, held) = Leader is { } l ? (l, Node(l).Term, 0) : (0UL, 0UL, 0);
+            }
+        }
+
+        Assert.Fail($"No leader held its term for {holdElectionTimeouts} election timeouts within {electionTimeouts} (seed {Seed}):{Environment.NewLine}{this}");
+        return 0;
+    }
+
     public void Campaign(ulong id)
     {
         var node = Node(id);
