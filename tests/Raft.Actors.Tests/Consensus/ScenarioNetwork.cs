@@ -218,20 +218,40 @@ internal sealed class ScenarioNetwork
 
     // ---- delivery ---------------------------------------------------------------------
 
+    /// <summary>
+    /// When set, a node's write is not done the moment its Ready is taken: messages keep
+    /// arriving (and the node keeps stepping them) while the write is in flight, and the write
+    /// completes at a point this seeded source picks. A crash loses a write in flight.
+    /// </summary>
+    public Random? AsyncWrites { get; set; }
+
+    /// <summary>Called before each step inside <see cref="Deliver"/>, e.g. to crash a node mid-write.</summary>
+    public Action? BeforeDeliveryStep { get; set; }
+
+    public bool IsWriting(ulong id) => _slots[id].Writing is not null;
+
     /// <summary>Carries out Readys and delivers messages until every node is quiet and the queue is empty.</summary>
     public void Deliver()
     {
         var deliveries = 0;
         while (true)
         {
-            var busy = ProcessReadies();
-            if (_queue.Count == 0)
+            BeforeDeliveryStep?.Invoke();
+            var busy = AsyncWrites is null ? ProcessReadies() : BeginWrites();
+            var writing = _slots.Values.Where(s => s.Writing is not null).ToList();
+            if (_queue.Count == 0 && writing.Count == 0)
             {
                 if (!busy)
                 {
                     return;
                 }
 
+                continue;
+            }
+
+            if (writing.Count > 0 && (_queue.Count == 0 || AsyncWrites!.Next(2) == 0))
+            {
+                CompleteWrite(writing[AsyncWrites!.Next(writing.Count)]);
                 continue;
             }
 
@@ -245,18 +265,55 @@ internal sealed class ScenarioNetwork
         }
     }
 
-    /// <summary>Carries out the node's pending Ready, if any, and returns it for inspection.</summary>
+    /// <summary>Carries out the node's pending Ready (or finishes its write in flight), if any, and returns it for inspection.</summary>
     public Ready? ProcessReady(ulong id)
     {
         var slot = _slots[id];
-        if (slot.Node is not { HasReady: true } node)
+        if (slot.Writing is null && !BeginWrite(slot))
         {
             return null;
         }
 
+        var ready = slot.Writing!;
+        CompleteWrite(slot);
+        return ready;
+    }
+
+    private bool BeginWrites()
+    {
+        var any = false;
+        foreach (var slot in _slots.Values)
+        {
+            if (slot.Writing is null)
+            {
+                any |= BeginWrite(slot);
+            }
+        }
+
+        return any;
+    }
+
+    /// <summary>Takes the node's Ready and lets its MessagesNow leave; the write is then in flight.</summary>
+    private bool BeginWrite(Slot slot)
+    {
+        if (slot.Node is not { HasReady: true } node)
+        {
+            return false;
+        }
+
         var ready = node.GetReady();
-        OnReady?.Invoke(id, ready);
+        OnReady?.Invoke(slot.Id, ready);
         Send(ready.MessagesNow);
+        slot.Writing = ready;
+        return true;
+    }
+
+    /// <summary>The write is done: persist, send MessagesAfterPersist, apply, Advance.</summary>
+    private void CompleteWrite(Slot slot)
+    {
+        var node = slot.Node!;
+        var ready = slot.Writing!;
+        slot.Writing = null;
         slot.Disk.Persist(ready.EntriesToPersist, ready.HardState);
         Send(ready.MessagesAfterPersist);
         foreach (var entry in ready.CommittedEntries)
@@ -267,7 +324,6 @@ internal sealed class ScenarioNetwork
         slot.ReadStates.AddRange(ready.ReadStates);
         node.Advance(ready);
         Observe(node);
-        return ready;
     }
 
     private bool ProcessReadies()
@@ -396,6 +452,7 @@ internal sealed class ScenarioNetwork
     {
         var slot = _slots[id];
         slot.Node = null;
+        slot.Writing = null;
         slot.Applied.Clear();
         slot.ReadStates.Clear();
     }
@@ -425,11 +482,9 @@ internal sealed class ScenarioNetwork
     /// </summary>
     public Ready CrashBeforePersist(ulong id)
     {
-        var node = Node(id);
-        Assert.True(node.HasReady, $"node {id} has no Ready to crash in");
-        var ready = node.GetReady();
-        OnReady?.Invoke(id, ready);
-        Send(ready.MessagesNow);
+        var slot = _slots[id];
+        Assert.True(slot.Writing is not null || BeginWrite(slot), $"node {id} has no Ready to crash in");
+        var ready = slot.Writing!;
         Stop(id);
         return ready;
     }
@@ -488,6 +543,9 @@ internal sealed class ScenarioNetwork
         public ScenarioDisk Disk { get; } = disk;
 
         public RaftNode? Node { get; set; }
+
+        /// <summary>The Ready whose write is in flight (taken, not yet persisted and advanced).</summary>
+        public Ready? Writing { get; set; }
 
         public List<Entry> Applied { get; } = [];
 

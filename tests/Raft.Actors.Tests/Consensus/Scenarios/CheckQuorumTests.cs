@@ -77,6 +77,28 @@ public sealed class CheckQuorumTests
         Assert.Equal(RaftRole.Leader, net.Node(3).Role);
     }
 
+    // etcd raft #5451: a node that reached a higher term while cut off cannot win (its log is
+    // behind) and cannot be heard (the others' lease ignores its votes), and it ignores the
+    // leader's lower-term messages. Its answer to them carries its term, which makes the
+    // leader step down, so a new election admits the node again.
+    [Fact]
+    public void Node_stuck_at_a_higher_term_behind_the_lease_still_rejoins()
+    {
+        var net = new ScenarioNetwork(3, storage: id => id == 3 ? Build.Stored(term: 5, []) : null);
+        var cut = net.Isolate(3);
+        net.Elect(1);
+        net.Propose(1, "x");
+        net.Deliver();
+        cut.Dispose();
+
+        var leader = net.StableLeaderWithin(electionTimeouts: 10);
+
+        Assert.True(net.Node(leader).Term > 5);
+        Assert.Equal(net.LogOf(leader), net.LogOf(3));
+        Assert.Equal(["x"], net.AppliedCommands(3));
+        net.AssertSafe();
+    }
+
     private static (ScenarioNetwork Net, ulong Term) CampaignWhileTheLeaderIsHealthy(bool checkQuorum)
     {
         var net = new ScenarioNetwork(3, new ScenarioOptions { CheckQuorum = checkQuorum }, customize: (id, o) => id == 3 ? o with { PreVote = false } : o);
