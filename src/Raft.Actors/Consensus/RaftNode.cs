@@ -20,6 +20,7 @@ public sealed partial class RaftNode
     private readonly List<RaftMessage> _messagesNow = [];
     private readonly List<RaftMessage> _messagesAfterPersist = [];
     private readonly List<RaftMessage> _selfAfterPersist = [];
+    private RaftMessage[] _selfInOutstandingReady = [];
     private readonly List<ReadState> _readStates = [];
     private HardState _persistedHardState;
     private readonly bool _startedWithEmptyDisk;
@@ -219,7 +220,7 @@ public sealed partial class RaftNode
     /// <summary>True when <see cref="GetReady"/> has something to hand out and no Ready is outstanding.</summary>
     public bool HasReady =>
         _outstandingReady is null &&
-        (_messagesNow.Count > 0 || _messagesAfterPersist.Count > 0 || _readStates.Count > 0 ||
+        (_messagesNow.Count > 0 || _messagesAfterPersist.Count > 0 || _selfAfterPersist.Count > 0 || _readStates.Count > 0 ||
          _appendPending || (Role == RaftRole.Leader && _reads.HasUnsent) ||
          _snapshotToInstall is not null || CurrentHardState != _persistedHardState || _log.Stable < _log.LastIndex || _log.Committed > _log.Applied);
 
@@ -257,6 +258,8 @@ public sealed partial class RaftNode
         _messagesNow.Clear();
         _messagesAfterPersist.Clear();
         _readStates.Clear();
+        _selfInOutstandingReady = [.. _selfAfterPersist];
+        _selfAfterPersist.Clear();
         _outstandingReady = ready.Number;
         return ready;
     }
@@ -292,14 +295,13 @@ public sealed partial class RaftNode
             OnLeaderEntriesDurable();
         }
 
-        if (_selfAfterPersist.Count > 0)
+        // Only what was queued before this Ready was taken: a vote cast while it was
+        // outstanding is written by the next Ready and must not count before that one.
+        var self = _selfInOutstandingReady;
+        _selfInOutstandingReady = [];
+        foreach (var m in self)
         {
-            var self = _selfAfterPersist.ToArray();
-            _selfAfterPersist.Clear();
-            foreach (var m in self)
-            {
-                StepInternal(m);
-            }
+            StepInternal(m);
         }
     }
 

@@ -41,7 +41,16 @@ internal sealed class ReadIndexQueue
     public List<(PendingRead Read, ulong Index)>? Acknowledge(ulong from, ulong number, Func<IReadOnlySet<ulong>, bool> isQuorum)
     {
         var at = _rounds.FindIndex(r => r.Number == number);
-        if (at < 0 || !_rounds[at].Acks.Add(from) || !isQuorum(_rounds[at].Acks))
+        if (at < 0)
+        {
+            return null;
+        }
+
+        // Check the quorum even when the ack repeats one we had: a round starts with the
+        // leader's own ack, so a single-voter group confirms with a repeat of it. Rejecting
+        // repeats left every read of a single-node group waiting forever.
+        _rounds[at].Acks.Add(from);
+        if (!isQuorum(_rounds[at].Acks))
         {
             return null;
         }
