@@ -12,7 +12,9 @@ namespace Raft.Actors.Tests.Consensus;
 /// <see cref="ScenarioDisk"/>; <see cref="Deliver"/> carries out every Ready by the contract
 /// (send MessagesNow, persist, send MessagesAfterPersist, apply, Advance) and delivers
 /// messages in FIFO order until nothing moves. Rules drop or hold messages; held messages can
-/// be released later to reorder them or to deliver them stale.
+/// be released later to reorder them or to deliver them stale. A node can be stopped,
+/// restarted from its disk, or crashed with a write in flight; with <see cref="AsyncWrites"/>
+/// writes stay in flight while messages keep arriving.
 /// </summary>
 /// <remarks>
 /// Every step is observed: the leaders seen in each term and the entry applied at each index

@@ -188,6 +188,30 @@ public sealed class LogReplicationTests
         net.AssertSafe();
     }
 
+    // Raft §5.3 commits a follower's entries only through an AppendEntries whose consistency
+    // check passed. A heartbeat skips that check, so the leader must never send a commit index
+    // beyond what the follower is known to share: here the Figure 7 (f) follower hears only
+    // heartbeats while the leader commits with node 3.
+    [Fact]
+    public void Heartbeat_never_commits_entries_a_follower_does_not_share()
+    {
+        var net = new ScenarioNetwork(3, ScenarioOptions.Paper, storage: id => id switch
+        {
+            2 => Build.Stored(term: 7, [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3]),
+            _ => Build.Stored(term: 8, s_figure7Leader),
+        });
+        net.Drop(m => m is { Type: MessageType.Append, To: 2 });
+
+        var leader = net.Elect(1);
+        net.TickAll(3);
+
+        Assert.Equal(11UL, leader.CommitIndex);
+        Assert.Contains(net.Delivered, m => m is { Type: MessageType.Heartbeat, To: 2 });
+        Assert.Equal(0UL, net.Node(2).CommitIndex);
+        Assert.Empty(net.Applied(2));
+        net.AssertSafe();
+    }
+
     private static ulong[] Terms(RaftNode node)
     {
         var log = node.Log;
