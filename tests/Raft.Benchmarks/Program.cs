@@ -1,0 +1,12 @@
+using Raft.Benchmarks;
+
+// Benchmarks are programs, not timed tests: each prints one JSON line per case.
+//   dotnet run -c Release --project tests/Raft.Benchmarks -- snapshot [--size-mb N] [--runs R] [--dir D] [--codecs none,lz4,zstd,deflate] [--no-fsync]
+switch (args.Length == 0 ? "" : args[0])
+{
+    case "snapshot":
+        return await SnapshotBenchmark.RunAsync(args[1..]);
+    default:
+        Console.Error.WriteLine("usage: Raft.Benchmarks snapshot [--size-mb N] [--runs R] [--dir DIR] [--codecs LIST] [--no-fsync]");
+        return 2;
+}
