@@ -10,9 +10,8 @@ namespace Raft.Actors.Snapshots;
 /// </summary>
 /// <remarks>
 /// <para><b>Publish.</b> A snapshot is written to a temporary file
-/// (<c>snapshot-{index}-{term}.{random}.tmp</c>; on Linux the kernel is asked to start writing it
-/// back every 8 MiB, so that the disk works while the workers compress), fsynced, renamed to its
-/// final name, and then the
+/// (<c>snapshot-{index}-{term}.{random}.tmp</c>, fsynced in the background every 16 MiB while it is
+/// written so that the final fsync is short), fsynced, renamed to its final name, and then the
 /// directory is fsynced, so that after a crash the directory holds either the old set of snapshots
 /// or the old set plus the whole new one. Only then are older snapshots beyond the retention count
 /// deleted. A temporary file left by a crash is never listed and is deleted when the store is
@@ -118,7 +117,7 @@ public sealed class FileSnapshotStore : ISnapshotStore
         ArgumentNullException.ThrowIfNull(metadata);
         var id = new SnapshotId(metadata.Index, metadata.Term);
         var temp = Path.Combine(Directory, $"{FileStem(id)}.{Guid.NewGuid():N}{TempExtension}");
-        var file = new WritebackFileStream(temp);
+        var file = new IncrementalSyncFileStream(temp);
         SnapshotWriter writer;
         try
         {
