@@ -74,6 +74,23 @@ public sealed class FileSnapshotStoreTests : SnapshotStoreContract, IDisposable
     }
 
     [Fact]
+    public async Task A_snapshot_spanning_several_background_sync_windows_is_published_whole()
+    {
+        var store = new FileSnapshotStore(new FileSnapshotStoreOptions
+        {
+            Directory = Path.Combine(_directory, "large"),
+            Snapshot = new SnapshotOptions { Codec = SnapshotCodec.None, ChunkSize = 1 << 20 },
+        });
+        var state = State((int)(3 * IncrementalSyncFileStream.WindowBytes) + 12_345);
+
+        var info = await PublishAsync(store, 99, 4, state);
+
+        Assert.True(info.Length > state.Length);
+        await using var reader = await store.OpenReaderAsync(info);
+        Assert.Equal(state, ReadAll(reader));
+    }
+
+    [Fact]
     public void Options_out_of_range_are_rejected_naming_the_option()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new FileSnapshotStore(new FileSnapshotStoreOptions { Directory = _directory, Retain = 0 }));
