@@ -3,12 +3,17 @@ using Raft.Benchmarks;
 // Benchmarks are programs, not timed tests: each prints one JSON line per case.
 //   dotnet run -c Release --project tests/Raft.Benchmarks -- wal [--dir D] [--seconds S] [--warmup S]
 //       [--recovery-mb N] [--only 64x16|recovery]
-if (args.Length == 0 || args[0] != "wal")
+//   dotnet run -c Release --project tests/Raft.Benchmarks -- snapshot [--size-mb N] [--runs R] [--dir D]
+//       [--codecs none,lz4,zstd,deflate] [--no-fsync]
+switch (args.Length == 0 ? "" : args[0])
 {
-    Console.Error.WriteLine("usage: Raft.Benchmarks wal [--dir DIR] [--seconds S] [--warmup S] [--recovery-mb N] [--only 64x16|recovery]");
-    return 2;
+    case "wal":
+        await WalBenchmark.RunAsync(BenchmarkOptions.Parse(args[1..]));
+        return 0;
+    case "snapshot":
+        return await SnapshotBenchmark.RunAsync(args[1..]);
+    default:
+        Console.Error.WriteLine("usage: Raft.Benchmarks wal [--dir DIR] [--seconds S] [--warmup S] [--recovery-mb N] [--only 64x16|recovery]");
+        Console.Error.WriteLine("       Raft.Benchmarks snapshot [--size-mb N] [--runs R] [--dir DIR] [--codecs LIST] [--no-fsync]");
+        return 2;
 }
-
-var options = BenchmarkOptions.Parse(args[1..]);
-await WalBenchmark.RunAsync(options);
-return 0;
