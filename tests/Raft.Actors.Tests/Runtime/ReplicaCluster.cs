@@ -13,12 +13,14 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     private readonly Func<IRaftStateMachine> _stateMachine;
     private readonly TimeSpan _proposalTimeout;
     private readonly string? _dataDirectory;
+    private readonly bool _checkQuorum;
 
-    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout, string? dataDirectory)
+    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout, string? dataDirectory, bool checkQuorum)
     {
         _stateMachine = stateMachine;
         _proposalTimeout = proposalTimeout;
         _dataDirectory = dataDirectory;
+        _checkQuorum = checkQuorum;
     }
 
     public InMemoryNetwork Network { get; } = new();
@@ -30,9 +32,9 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     public Dictionary<ulong, IRaftStateMachine> StateMachines { get; } = [];
 
     /// <summary>Starts a cluster; with <paramref name="dataDirectory"/>, each replica keeps a <see cref="FileLogStore"/> under it.</summary>
-    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null, string? dataDirectory = null)
+    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null, string? dataDirectory = null, bool checkQuorum = true)
     {
-        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5), dataDirectory);
+        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5), dataDirectory, checkQuorum);
         for (ulong id = 1; id <= (ulong)size; id++)
         {
             cluster.Stores[id] = dataDirectory is null ? new InMemoryLogStore() : null!;
@@ -57,7 +59,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         var members = ConfState.OfVoters([.. Stores.Keys]);
         var options = new RaftReplicaOptions
         {
-            Node = new RaftNodeOptions { Id = id, Group = 7, InitialConfiguration = members },
+            Node = new RaftNodeOptions { Id = id, Group = 7, InitialConfiguration = members, CheckQuorum = _checkQuorum },
             TickInterval = TimeSpan.FromMilliseconds(10),
             ProposalTimeout = _proposalTimeout,
         };
