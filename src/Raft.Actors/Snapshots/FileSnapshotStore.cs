@@ -1,5 +1,6 @@
 using System.Globalization;
 using Raft.Actors.Protocol;
+using Raft.Actors.Storage;
 
 namespace Raft.Actors.Snapshots;
 
@@ -231,10 +232,10 @@ public sealed class FileSnapshotStore : ISnapshotStore
         lock (_gate)
         {
             File.Move(source, target, overwrite: true);
-            DirectorySync.Flush(Directory);
+            Fsync.Directory(Directory);
             if (fromIncoming)
             {
-                DirectorySync.Flush(IncomingDirectory);
+                Fsync.Directory(IncomingDirectory);
             }
 
             var all = List();
