@@ -21,7 +21,7 @@ public sealed partial class RaftSimulation
         _crashWhileVoting = _random.Chance(0.5) ? _random.NextDouble() * 0.3 : 0;
         _isolateNewLeader = _random.Chance(0.5) ? _random.NextDouble() : 0;
         _crashAfterCommit = _random.Chance(0.5) ? _random.NextDouble() * 0.1 : 0;
-        _isolateWhileCatchingUp = _random.Chance(0.5) ? _random.NextDouble() * 0.2 : 0;
+        _isolateWhileCatchingUp = _random.Chance(0.5) ? _random.NextDouble() * 0.6 : 0;
 
         // Half the seeds are storms: a new fault every few tens of milliseconds.
         _maxFaultInterval = _random.Chance(0.5) ? 200 * Millisecond : 500 * Millisecond;
