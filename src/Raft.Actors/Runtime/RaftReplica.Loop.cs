@@ -59,6 +59,9 @@ public sealed partial class RaftReplica
             case RaftMessage message:
                 node.Step(message);
                 break;
+            case RepeatSnapshot repeat:
+                OnRepeatSnapshot(node, repeat);
+                break;
             case SnapshotTransferDone done:
                 OnSnapshotTransferDone(node, done);
                 break;

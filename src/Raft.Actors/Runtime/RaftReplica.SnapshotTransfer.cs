@@ -37,8 +37,18 @@ public sealed partial class RaftReplica
     /// <summary>Test hook: called (on a transfer task) for every part carrying data this replica sends, with the follower and the part number.</summary>
     internal Action<ulong, long>? SnapshotPartSent { get; set; }
 
-    /// <summary>How long the leader waits for an answer to a part before resending from the last acknowledged one.</summary>
-    private TimeSpan SnapshotPartTimeout => _options.TickInterval * (_options.Node.ElectionTicks * 2);
+    private TimeSpan SnapshotPartTimeout => _options.SnapshotPartTimeout;
+
+    /// <summary>Test seam: the loop acts as if its core sent the Snapshot message to <paramref name="follower"/> again.</summary>
+    internal void RepeatSnapshotMessage(ulong follower) => _mailbox.Writer.TryWrite(new RepeatSnapshot(follower));
+
+    private void OnRepeatSnapshot(RaftNode node, RepeatSnapshot repeat)
+    {
+        if (node.Role == RaftRole.Leader && node.LatestSnapshot is { } snapshot)
+        {
+            StartOrJoinTransfer(new RaftMessage { Type = MessageType.Snapshot, Group = Group, From = NodeId, To = repeat.Follower, Term = node.Term, Snapshot = snapshot });
+        }
+    }
 
     /// <summary>Sends the messages of a Ready, turning each Snapshot message into a transfer (or joining the running one).</summary>
     private void SendNow(IReadOnlyList<RaftMessage> messages)
@@ -444,6 +454,8 @@ public sealed partial class RaftReplica
 
         public Task? Run { get; set; }
     }
+
+    private sealed record RepeatSnapshot(ulong Follower);
 
     private sealed record SnapshotTransferDone(SnapshotTransfer Transfer, bool Succeeded);
 

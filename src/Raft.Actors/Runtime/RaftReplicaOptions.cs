@@ -18,6 +18,9 @@ public sealed class RaftReplicaOptions
     /// <summary>Default <see cref="CompactionMargin"/>.</summary>
     public const ulong DefaultCompactionMargin = 1_000;
 
+    /// <summary>Default <see cref="SnapshotPartTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultSnapshotPartTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>The consensus configuration (id, group, membership, timeouts in ticks).</summary>
     public required RaftNodeOptions Node { get; init; }
 
@@ -45,6 +48,13 @@ public sealed class RaftReplicaOptions
     /// </summary>
     public ulong CompactionMargin { get; init; } = DefaultCompactionMargin;
 
+    /// <summary>
+    /// How long a leader sending a snapshot waits for the follower to answer before it resends
+    /// from the last part the follower acknowledged; after three such waits in a row it gives
+    /// the transfer up and its core tries again later.
+    /// </summary>
+    public TimeSpan SnapshotPartTimeout { get; init; } = DefaultSnapshotPartTimeout;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -58,6 +68,11 @@ public sealed class RaftReplicaOptions
         if (ProposalTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException($"RaftReplicaOptions.ProposalTimeout must be positive (was {ProposalTimeout}).", nameof(ProposalTimeout));
+        }
+
+        if (SnapshotPartTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"RaftReplicaOptions.SnapshotPartTimeout must be positive (was {SnapshotPartTimeout}).", nameof(SnapshotPartTimeout));
         }
 
         if (SnapshotEveryEntries == 0)
