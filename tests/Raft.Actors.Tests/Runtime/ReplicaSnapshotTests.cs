@@ -94,17 +94,27 @@ public sealed class ReplicaSnapshotTests
         await WriteAsync(leader, 120);
         await WaitUntilAsync(() => cluster.Stores[leader.NodeId].CompactedIndex > behindAt, "the leader to compact past the stopped follower's log");
 
-        // The follower's answers are lost, so the transfer that starts stays running (waiting) until the link heals.
-        cluster.Network.Cut(lagging, leader.NodeId);
+        // Once the first part is out, the follower's answers are lost: the transfer stays running, waiting, until the link heals.
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        leader.SnapshotPartSent = (to, _) =>
+        {
+            if (to == lagging && sending.TrySetResult())
+            {
+                cluster.Network.Cut(lagging, leader.NodeId);
+            }
+        };
         await cluster.StartReplicaAsync(lagging);
-        await WaitUntilAsync(() => leader.SnapshotTransfersStarted == 1, "the leader to start sending the snapshot");
+        await sending.Task.WaitAsync(Bound);
         leader.RepeatSnapshotMessage(lagging);
         leader.RepeatSnapshotMessage(lagging);
+        await leader.GetStatusAsync(); // the mailbox is ordered: the repeats were handled before this answers
+
+        // The running transfer cannot have finished (no answer got through), so a second one would show here.
+        Assert.Equal(1, leader.SnapshotTransfersStarted);
         cluster.Network.Heal();
 
         var follower = cluster.Replicas[lagging];
         await WaitUntilAsync(() => follower.AppliedIndex >= leader.AppliedIndex, "the follower to install the snapshot and catch up");
-        Assert.Equal(1, leader.SnapshotTransfersStarted);
         var installed = await cluster.SnapshotStores[lagging].GetLatestAsync();
         Assert.Equal(installed!.Id.Index + 1, cluster.Stores[lagging].FirstIndex);
     }
