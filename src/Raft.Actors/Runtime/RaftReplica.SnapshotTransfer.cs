@@ -355,20 +355,26 @@ public sealed partial class RaftReplica
                     if (receiver.IsComplete)
                     {
                         await incoming.PublishAsync().ConfigureAwait(false);
-
-                        // Durable and listed: now the core may install it (it will ask Ready.Snapshot of us).
-                        _mailbox.Writer.TryWrite(new RaftMessage
-                        {
-                            Type = MessageType.Snapshot,
-                            Group = Group,
-                            From = part.From,
-                            To = NodeId,
-                            Term = part.Term,
-                            Snapshot = part.Snapshot,
-                        });
                     }
 
                     held = Held(receiver);
+                }
+
+                if (receiver.IsComplete)
+                {
+                    // Durable and listed: now the core may install it (it asks through Ready.Snapshot).
+                    // Stepped again for every later part too: if the core dropped the first one (a term
+                    // changed), a leader retrying the same snapshot must not find a follower that
+                    // answers "complete" forever without installing it.
+                    _mailbox.Writer.TryWrite(new RaftMessage
+                    {
+                        Type = MessageType.Snapshot,
+                        Group = Group,
+                        From = part.From,
+                        To = NodeId,
+                        Term = part.Term,
+                        Snapshot = part.Snapshot,
+                    });
                 }
 
                 _transport.Send([new RaftMessage

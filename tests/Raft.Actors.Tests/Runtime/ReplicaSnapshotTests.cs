@@ -7,7 +7,7 @@ namespace Raft.Actors.Tests.Runtime;
 
 public sealed class ReplicaSnapshotTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
 
     [Theory]
     [InlineData(false)]
@@ -104,7 +104,7 @@ public sealed class ReplicaSnapshotTests
             }
         };
         await cluster.StartReplicaAsync(lagging);
-        await sending.Task.WaitAsync(Bound);
+        await sending.Task.WaitAsync(s_bound);
         leader.RepeatSnapshotMessage(lagging);
         leader.RepeatSnapshotMessage(lagging);
         await leader.GetStatusAsync(); // the mailbox is ordered: the repeats were handled before this answers
@@ -122,7 +122,7 @@ public sealed class ReplicaSnapshotTests
     [Fact]
     public async Task A_follower_that_crashed_mid_transfer_resumes_from_its_last_durable_part()
     {
-        const long CutAtPart = 6;
+        const long cutAtPart = 6;
         await using var cluster = await ReplicaCluster.StartAsync(snapshots: new ReplicaCluster.SnapshotSettings(Every: 40, Margin: 10, PartTimeout: TimeSpan.FromSeconds(2)));
         var leader = await cluster.WaitForLeaderAsync();
         var lagging = cluster.AnyFollower(leader).NodeId;
@@ -154,7 +154,7 @@ public sealed class ReplicaSnapshotTests
                 {
                     afterRestart.Add(part);
                 }
-                else if (part == CutAtPart)
+                else if (part == cutAtPart)
                 {
                     cluster.Network.Cut(leader.NodeId, lagging);
                     cut.TrySetResult();
@@ -163,7 +163,7 @@ public sealed class ReplicaSnapshotTests
         };
 
         await cluster.StartReplicaAsync(lagging);
-        await cut.Task.WaitAsync(Bound);
+        await cut.Task.WaitAsync(s_bound);
         await cluster.StopReplicaAsync(lagging);
 
         // What the crashed follower kept: its durable prefix, where the leader must resume.
@@ -220,7 +220,7 @@ public sealed class ReplicaSnapshotTests
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            if (clock.Elapsed > Bound)
+            if (clock.Elapsed > s_bound)
             {
                 throw new TimeoutException($"Gave up waiting for {what}.");
             }
