@@ -150,6 +150,7 @@ public sealed partial class RaftReplica
         }
 
         node.Advance(ready);
+        StopTransfersUnlessLeader(node);
         MaybeStartSnapshot(node);
         ServeReads(node);
         FailReadsAskedOfAnotherLeader(node.Leader);

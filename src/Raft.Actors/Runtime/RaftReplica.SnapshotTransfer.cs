@@ -284,6 +284,24 @@ public sealed partial class RaftReplica
             _transfers.Remove(done.Transfer.To);
             node.ReportSnapshot(done.Transfer.To, done.Succeeded);
         }
+
+        done.Transfer.Cancellation.Dispose();
+    }
+
+    /// <summary>On the loop, after each Ready: a replica that is no longer leader stops sending snapshots (a follower would drop them for their stale term anyway).</summary>
+    private void StopTransfersUnlessLeader(RaftNode node)
+    {
+        if (_transfers.Count == 0 || node.Role == RaftRole.Leader)
+        {
+            return;
+        }
+
+        foreach (var transfer in _transfers.Values)
+        {
+            transfer.Cancel();
+        }
+
+        _transfers.Clear();
     }
 
     /// <summary>

@@ -135,6 +135,11 @@ public sealed partial class RaftReplica
             {
                 Complete(_snapshotRequests, null, new InvalidOperationException($"Replica {NodeId} of group {Group} has applied nothing to snapshot."));
             }
+            else if (asked && node.LatestSnapshot is { } latest && applied <= latest.Index)
+            {
+                // The snapshot just written (or installed) already covers what these callers saw applied.
+                Complete(_snapshotRequests, latest, null);
+            }
 
             return;
         }

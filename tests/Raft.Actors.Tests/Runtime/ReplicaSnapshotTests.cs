@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
 using Raft.Actors.Runtime;
+using Raft.Actors.Snapshots;
 using Raft.Actors.StateMachines;
+using Raft.Actors.Storage;
 using Xunit;
 
 namespace Raft.Actors.Tests.Runtime;
@@ -24,7 +28,9 @@ public sealed class ReplicaSnapshotTests
             var behindAt = cluster.Stores[lagging].LastIndex;
 
             var written = await WriteAsync(leader, 150);
-            await WaitUntilAsync(() => cluster.Stores[leader.NodeId].CompactedIndex > behindAt, "the leader to compact past the stopped follower's log");
+            // A snapshot of everything written: no later one replaces it while the follower receives it.
+            await leader.SnapshotAsync();
+            Assert.True(cluster.Stores[leader.NodeId].CompactedIndex > behindAt, "the leader did not compact past the stopped follower's log");
 
             await cluster.StartReplicaAsync(lagging);
             var follower = cluster.Replicas[lagging];
@@ -92,7 +98,9 @@ public sealed class ReplicaSnapshotTests
         await cluster.StopReplicaAsync(lagging);
         var behindAt = cluster.Stores[lagging].LastIndex;
         await WriteAsync(leader, 120);
-        await WaitUntilAsync(() => cluster.Stores[leader.NodeId].CompactedIndex > behindAt, "the leader to compact past the stopped follower's log");
+        // A snapshot of everything written: no later one replaces it while the follower receives it.
+        await leader.SnapshotAsync();
+        Assert.True(cluster.Stores[leader.NodeId].CompactedIndex > behindAt, "the leader did not compact past the stopped follower's log");
 
         // Once the first part is out, the follower's answers are lost: the transfer stays running, waiting, until the link heals.
         var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -136,7 +144,9 @@ public sealed class ReplicaSnapshotTests
             await leader.ProposeAsync(ReplicaCluster.Put($"k{i}", Convert.ToHexString(RandomBytes(random, 40))));
         }
 
-        await WaitUntilAsync(() => cluster.Stores[leader.NodeId].CompactedIndex > behindAt, "the leader to compact past the stopped follower's log");
+        // A snapshot of everything written: no later one replaces it while the follower receives it.
+        await leader.SnapshotAsync();
+        Assert.True(cluster.Stores[leader.NodeId].CompactedIndex > behindAt, "the leader did not compact past the stopped follower's log");
 
         var cut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var afterRestart = new List<long>();
@@ -195,6 +205,51 @@ public sealed class ReplicaSnapshotTests
         Assert.Equal(installed!.Id.Index + 1, cluster.Stores[lagging].FirstIndex);
     }
 
+    [Fact]
+    public async Task A_failed_snapshot_write_is_reported_to_the_caller_and_the_next_one_succeeds_without_faulting_the_replica()
+    {
+        var network = new InMemoryNetwork();
+        var snapshots = new FailingOnceSnapshotStore(new InMemorySnapshotStore());
+        var logStore = new InMemoryLogStore();
+        var options = new RaftReplicaOptions
+        {
+            Node = new RaftNodeOptions { Id = 1, Group = 7, InitialConfiguration = ConfState.OfVoters(1) },
+            TickInterval = TimeSpan.FromMilliseconds(10),
+            SnapshotStore = snapshots,
+            CompactionMargin = 2,
+        };
+        await using var replica = new RaftReplica(options, logStore, new KvStateMachine(), network.TransportFor(1));
+        network.Register(replica);
+        await replica.StartAsync();
+        await WaitUntilAsync(() => replica.Role == RaftRole.Leader, "the single replica to lead");
+        await WriteAsync(replica, 10);
+
+        await Assert.ThrowsAsync<IOException>(() => replica.SnapshotAsync());
+        var taken = await replica.SnapshotAsync();
+
+        Assert.Null(replica.Fault);
+        Assert.True(taken.Index >= 10, $"snapshot at {taken.Index}");
+        Assert.Equal(taken.Index - 2, logStore.CompactedIndex);
+        Assert.Equal(new SnapshotId(taken.Index, taken.Term), (await snapshots.GetLatestAsync())!.Id);
+    }
+
+    [Theory]
+    [InlineData(0UL, 1.0, "SnapshotEveryEntries")]
+    [InlineData(10UL, 0.0, "SnapshotPartTimeout")]
+    public void Invalid_snapshot_options_are_refused_at_construction_naming_the_option(ulong every, double partTimeoutSeconds, string option)
+    {
+        var options = new RaftReplicaOptions
+        {
+            Node = new RaftNodeOptions { Id = 1, Group = 7, InitialConfiguration = ConfState.OfVoters(1) },
+            SnapshotEveryEntries = every,
+            SnapshotPartTimeout = TimeSpan.FromSeconds(partTimeoutSeconds),
+        };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains(option, error.Message, StringComparison.Ordinal);
+    }
+
     private static byte[] RandomBytes(Random random, int length)
     {
         var bytes = new byte[length];
@@ -227,5 +282,34 @@ public sealed class ReplicaSnapshotTests
 
             await Task.Delay(10);
         }
+    }
+
+    /// <summary>A snapshot store whose first <see cref="CreateAsync"/> fails, as a full disk would.</summary>
+    private sealed class FailingOnceSnapshotStore(ISnapshotStore inner) : ISnapshotStore
+    {
+        private int _creates;
+
+        public SnapshotOptions Options => inner.Options;
+
+        public ValueTask<PendingSnapshot> CreateAsync(SnapshotMetadata metadata, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _creates) == 1
+                ? ValueTask.FromException<PendingSnapshot>(new IOException("No space left on device (simulated)."))
+                : inner.CreateAsync(metadata, cancellationToken);
+
+        public ValueTask<IReadOnlyList<SnapshotInfo>> ListAsync(CancellationToken cancellationToken = default) => inner.ListAsync(cancellationToken);
+
+        public ValueTask<SnapshotInfo?> GetLatestAsync(CancellationToken cancellationToken = default) => inner.GetLatestAsync(cancellationToken);
+
+        public ValueTask<Stream> OpenAsync(SnapshotInfo snapshot, CancellationToken cancellationToken = default) => inner.OpenAsync(snapshot, cancellationToken);
+
+        public ValueTask<SnapshotReader> OpenReaderAsync(SnapshotInfo snapshot, CancellationToken cancellationToken = default) => inner.OpenReaderAsync(snapshot, cancellationToken);
+
+        public ValueTask<SnapshotFrameReader> OpenFramesAsync(SnapshotInfo snapshot, CancellationToken cancellationToken = default) => inner.OpenFramesAsync(snapshot, cancellationToken);
+
+        public ValueTask<IncomingSnapshot> OpenIncomingAsync(SnapshotId id, CancellationToken cancellationToken = default) => inner.OpenIncomingAsync(id, cancellationToken);
+
+        public ValueTask<IReadOnlyList<SnapshotId>> ListIncomingAsync(CancellationToken cancellationToken = default) => inner.ListIncomingAsync(cancellationToken);
+
+        public ValueTask DeleteIncomingAsync(SnapshotId id, CancellationToken cancellationToken = default) => inner.DeleteIncomingAsync(id, cancellationToken);
     }
 }
