@@ -168,6 +168,9 @@ public sealed partial class RaftReplica
             long next = 0;
             long trailer = -1;
             var timeouts = 0;
+
+            // One read stays outstanding across timeouts, so an answer arriving late is not lost to an abandoned read.
+            Task<long>? answer = null;
             while (true)
             {
                 if (acknowledged >= 0)
@@ -182,7 +185,15 @@ public sealed partial class RaftReplica
                             }
 
                             reader = await snapshots.OpenFramesAsync(info, cancellationToken).ConfigureAwait(false);
-                            await reader.SkipChunksAsync(next, cancellationToken).ConfigureAwait(false);
+                            try
+                            {
+                                await reader.SkipChunksAsync(next, cancellationToken).ConfigureAwait(false);
+                            }
+                            catch (ArgumentOutOfRangeException) when (acknowledged == next && next == reader.NextChunk + 1)
+                            {
+                                // The follower holds every chunk and the trailer (an earlier transfer finished): done.
+                                return true;
+                            }
                         }
 
                         var frame = await reader.ReadFrameAsync(cancellationToken).ConfigureAwait(false);
@@ -202,8 +213,9 @@ public sealed partial class RaftReplica
                 long held;
                 try
                 {
-                    held = await transfer.Answers.Reader.ReadAsync(cancellationToken).AsTask()
-                        .WaitAsync(SnapshotPartTimeout, _time, cancellationToken).ConfigureAwait(false);
+                    answer ??= transfer.Answers.Reader.ReadAsync(cancellationToken).AsTask();
+                    held = await answer.WaitAsync(SnapshotPartTimeout, _time, cancellationToken).ConfigureAwait(false);
+                    answer = null;
                 }
                 catch (TimeoutException)
                 {
