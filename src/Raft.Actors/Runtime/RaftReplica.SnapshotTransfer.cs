@@ -30,9 +30,13 @@ public sealed partial class RaftReplica
     private readonly Dictionary<ulong, SnapshotTransfer> _transfers = [];
     private SnapshotIntake? _intake;
     private int _transfersStarted;
+    private int _transfersSucceeded;
 
     /// <summary>Transfers this replica started as a leader (a resent Snapshot joins a running one instead).</summary>
     internal int SnapshotTransfersStarted => Volatile.Read(ref _transfersStarted);
+
+    /// <summary>Transfers that ended with the follower holding the whole snapshot.</summary>
+    internal int SnapshotTransfersSucceeded => Volatile.Read(ref _transfersSucceeded);
 
     /// <summary>Test hook: called (on a transfer task) for every part carrying data this replica sends, with the follower and the part number.</summary>
     internal Action<ulong, long>? SnapshotPartSent { get; set; }
@@ -119,6 +123,10 @@ public sealed partial class RaftReplica
         try
         {
             succeeded = await StreamSnapshotAsync(snapshots, transfer, snapshotMessage, transfer.Cancellation.Token).ConfigureAwait(false);
+            if (succeeded)
+            {
+                Interlocked.Increment(ref _transfersSucceeded);
+            }
         }
         catch (OperationCanceledException) when (transfer.Cancellation.IsCancellationRequested)
         {

@@ -104,8 +104,10 @@ public sealed class ReplicaSnapshotTests
 
         // Once the first part is out, the follower's answers are lost: the transfer stays running, waiting, until the link heals.
         var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var partsSent = 0;
         leader.SnapshotPartSent = (to, _) =>
         {
+            Interlocked.Increment(ref partsSent);
             if (to == lagging && sending.TrySetResult())
             {
                 cluster.Network.Cut(lagging, leader.NodeId);
@@ -125,6 +127,16 @@ public sealed class ReplicaSnapshotTests
         await WaitUntilAsync(() => follower.AppliedIndex >= leader.AppliedIndex, "the follower to install the snapshot and catch up");
         var installed = await cluster.SnapshotStores[lagging].GetLatestAsync();
         Assert.Equal(installed!.Id.Index + 1, cluster.Stores[lagging].FirstIndex);
+
+        // Once the first transfer ended, the same snapshot again is a new transfer that finds the follower holding all of it.
+        // (The core itself may have sent it once more meanwhile, if an append crossed the install: counts are relative.)
+        await WaitUntilAsync(() => leader.SnapshotTransfersSucceeded >= 1, "the joined transfer to report success");
+        await leader.GetStatusAsync();
+        var (startedBefore, succeededBefore, partsBefore) = (leader.SnapshotTransfersStarted, leader.SnapshotTransfersSucceeded, Volatile.Read(ref partsSent));
+        leader.RepeatSnapshotMessage(lagging);
+        await WaitUntilAsync(() => leader.SnapshotTransfersSucceeded > succeededBefore, "the repeated transfer to succeed");
+        Assert.True(leader.SnapshotTransfersStarted > startedBefore);
+        Assert.Equal(partsBefore, Volatile.Read(ref partsSent));
     }
 
     [Fact]
