@@ -103,6 +103,15 @@ public sealed partial class RaftReplica : IAsyncDisposable
 
         var state = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
         var snapshot = await RestoreLatestSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        if (snapshot is not null && !(_store.TryGetTerm(snapshot.Index, out var term) && term == snapshot.Term))
+        {
+            // A snapshot received from the leader is published before the core installs it; a crash
+            // in between leaves it ahead of (or off) the log. It covers committed entries only, so
+            // finish the install now: the log continues after it, as Ready.Snapshot would have left it.
+            await _store.CompactAsync(snapshot.Index, snapshot.Term, cancellationToken).ConfigureAwait(false);
+            state = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         _node = new RaftNode(_options.Node, _random, state, snapshot);
         ScheduleFirstSnapshot(snapshot);
         Publish();

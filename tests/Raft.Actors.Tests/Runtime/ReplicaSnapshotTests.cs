@@ -90,6 +90,49 @@ public sealed class ReplicaSnapshotTests
     }
 
     [Fact]
+    public async Task A_follower_that_crashed_between_receiving_a_snapshot_and_installing_it_finishes_the_install_on_restart()
+    {
+        await using var cluster = await ReplicaCluster.StartAsync(snapshots: new ReplicaCluster.SnapshotSettings(Every: 1_000, Margin: 10));
+        var leader = await cluster.WaitForLeaderAsync();
+        var lagging = cluster.AnyFollower(leader).NodeId;
+        await cluster.StopReplicaAsync(lagging);
+        var written = await WriteAsync(leader, 60);
+        var snapshot = await leader.SnapshotAsync();
+
+        // What the follower's intake leaves when it crashes right after publishing the received snapshot.
+        var source = (await cluster.SnapshotStores[leader.NodeId].GetLatestAsync())!;
+        await using (var frames = await cluster.SnapshotStores[leader.NodeId].OpenFramesAsync(source))
+        await using (var incoming = await cluster.SnapshotStores[lagging].OpenIncomingAsync(source.Id))
+        {
+            await incoming.Receiver.AppendAsync(frames.HeaderBytes);
+            while (!frames.IsAtEnd)
+            {
+                await incoming.Receiver.AppendAsync(await frames.ReadFrameAsync());
+            }
+
+            await incoming.Receiver.FlushAsync();
+            await incoming.PublishAsync();
+        }
+
+        foreach (var other in cluster.Replicas.Keys)
+        {
+            cluster.Network.Cut(lagging, other);
+            cluster.Network.Cut(other, lagging);
+        }
+
+        await cluster.StartReplicaAsync(lagging);
+        var restarted = cluster.Replicas[lagging];
+        var appliedAtStart = restarted.AppliedIndex;
+        await cluster.StopReplicaAsync(lagging);
+
+        Assert.Null(restarted.Fault);
+        Assert.True(appliedAtStart >= snapshot.Index, $"applied {appliedAtStart}, snapshot {snapshot.Index}");
+        Assert.Equal(snapshot.Index + 1, cluster.Stores[lagging].FirstIndex);
+        var state = (KvStateMachine)cluster.StateMachines[lagging];
+        Assert.Equal(written.Count, state.Count);
+    }
+
+    [Fact]
     public async Task A_repeated_snapshot_message_joins_the_running_transfer_which_completes()
     {
         await using var cluster = await ReplicaCluster.StartAsync(snapshots: new ReplicaCluster.SnapshotSettings(Every: 40, Margin: 10, PartTimeout: TimeSpan.FromSeconds(2)));
