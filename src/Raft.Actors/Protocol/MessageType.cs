@@ -38,4 +38,18 @@ public enum MessageType : byte
 
     /// <summary>Leader → follower: a snapshot (metadata in the message, data out of band).</summary>
     Snapshot = 12,
+
+    /// <summary>
+    /// Leader → follower, runtime only (never stepped into the core): part <see cref="RaftMessage.Index"/>
+    /// of the snapshot named by <see cref="RaftMessage.Snapshot"/>, its stored frames in
+    /// <see cref="RaftMessage.Context"/>; an empty context only asks how much the follower holds.
+    /// </summary>
+    SnapshotChunk = 13,
+
+    /// <summary>
+    /// Answer to <see cref="SnapshotChunk"/>: <see cref="RaftMessage.Index"/> is the number of parts
+    /// the follower holds durably (where the leader resumes); <see cref="RaftMessage.Reject"/> when
+    /// the part did not check out.
+    /// </summary>
+    SnapshotChunkResponse = 14,
 }

@@ -18,7 +18,7 @@ internal static class MessageValidation
     /// <summary>Returns what is wrong with <paramref name="message"/>, or null when it is well-formed.</summary>
     public static string? FindError(RaftMessage message)
     {
-        if (message.Type is < MessageType.Append or > MessageType.Snapshot)
+        if (message.Type is < MessageType.Append or > MessageType.SnapshotChunkResponse)
         {
             return $"unknown message type {(byte)message.Type}";
         }
@@ -123,7 +123,9 @@ internal static class MessageValidation
         var snapshot = message.Snapshot;
         if (snapshot is null)
         {
-            return message.Type == MessageType.Snapshot ? "a Snapshot message carries no snapshot metadata" : null;
+            return message.Type is MessageType.Snapshot or MessageType.SnapshotChunk or MessageType.SnapshotChunkResponse
+                ? $"a {message.Type} message carries no snapshot metadata"
+                : null;
         }
 
         if (snapshot.Index == 0)
@@ -136,7 +138,7 @@ internal static class MessageValidation
             return $"snapshot at index {snapshot.Index} has term 0 (terms start at 1)";
         }
 
-        if (message.Type == MessageType.Snapshot && snapshot.Term > message.Term)
+        if (message.Type is MessageType.Snapshot or MessageType.SnapshotChunk && snapshot.Term > message.Term)
         {
             return $"snapshot term {snapshot.Term} is above the leader's term {message.Term}";
         }

@@ -16,7 +16,15 @@ public sealed partial class RaftReplica
             {
                 while (reader.TryRead(out var item))
                 {
-                    Handle(node, item);
+                    if (item is SnapshotWritten written)
+                    {
+                        // Compacting the store is a store write: it goes in order with the Ready writes.
+                        await OnSnapshotWrittenAsync(node, written).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        Handle(node, item);
+                    }
                 }
 
                 while (node.HasReady)
@@ -42,8 +50,20 @@ public sealed partial class RaftReplica
     {
         switch (item)
         {
+            case RaftMessage { Type: MessageType.SnapshotChunk } chunk:
+                OnSnapshotChunk(chunk);
+                break;
+            case RaftMessage { Type: MessageType.SnapshotChunkResponse } answer:
+                OnSnapshotChunkResponse(answer);
+                break;
             case RaftMessage message:
                 node.Step(message);
+                break;
+            case RepeatSnapshot repeat:
+                OnRepeatSnapshot(node, repeat);
+                break;
+            case SnapshotTransferDone done:
+                OnSnapshotTransferDone(node, done);
                 break;
             case TickSignal:
                 Volatile.Write(ref _tickQueued, 0);
@@ -73,6 +93,9 @@ public sealed partial class RaftReplica
                 }
 
                 break;
+            case SnapshotRequest snapshot:
+                HandleSnapshotRequest(node, snapshot);
+                break;
             case StatusRequest status:
                 status.Completion.TrySetResult(node.GetStatus());
                 break;
@@ -84,7 +107,12 @@ public sealed partial class RaftReplica
     {
         if (ready.MessagesNow.Count > 0)
         {
-            _transport.Send(ready.MessagesNow);
+            SendNow(ready.MessagesNow);
+        }
+
+        if (ready.Snapshot is { } snapshot)
+        {
+            await InstallSnapshotAsync(snapshot).ConfigureAwait(false);
         }
 
         if (ready.MustPersist)
@@ -122,6 +150,8 @@ public sealed partial class RaftReplica
         }
 
         node.Advance(ready);
+        StopTransfersUnlessLeader(node);
+        MaybeStartSnapshot(node);
         ServeReads(node);
         FailReadsAskedOfAnotherLeader(node.Leader);
     }

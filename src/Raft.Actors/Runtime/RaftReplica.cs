@@ -90,7 +90,10 @@ public sealed partial class RaftReplica : IAsyncDisposable
     /// <summary>The failure that stopped this replica, or null while it is healthy.</summary>
     public Exception? Fault => _fault;
 
-    /// <summary>Loads the durable log, rebuilds the state machine by re-applying committed entries, and starts ticking.</summary>
+    /// <summary>
+    /// Loads the durable log, restores the state machine from the latest snapshot (when there is
+    /// a snapshot store), rebuilds the rest by re-applying committed entries, and starts ticking.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (_loop is not null)
@@ -99,7 +102,18 @@ public sealed partial class RaftReplica : IAsyncDisposable
         }
 
         var state = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
-        _node = new RaftNode(_options.Node, _random, state);
+        var snapshot = await RestoreLatestSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        if (snapshot is not null && !(_store.TryGetTerm(snapshot.Index, out var term) && term == snapshot.Term))
+        {
+            // A snapshot received from the leader is published before the core installs it; a crash
+            // in between leaves it ahead of (or off) the log. It covers committed entries only, so
+            // finish the install now: the log continues after it, as Ready.Snapshot would have left it.
+            await _store.CompactAsync(snapshot.Index, snapshot.Term, cancellationToken).ConfigureAwait(false);
+            state = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _node = new RaftNode(_options.Node, _random, state, snapshot);
+        ScheduleFirstSnapshot(snapshot);
         Publish();
         _loop = Task.Run(RunAsync, CancellationToken.None);
         _timer = _time.CreateTimer(_ => EnqueueTick(), null, _options.TickInterval, _options.TickInterval);
@@ -162,7 +176,10 @@ public sealed partial class RaftReplica : IAsyncDisposable
             await _loop.ConfigureAwait(false);
         }
 
-        FailAll(new UnknownOutcomeException($"Replica {NodeId} of group {Group} stopped before the outcome was known."));
+        var stopped = new UnknownOutcomeException($"Replica {NodeId} of group {Group} stopped before the outcome was known.");
+        FailAll(stopped);
+        await StopTransfersAsync().ConfigureAwait(false);
+        await StopSnapshotsAsync(stopped).ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -1,4 +1,5 @@
 using Raft.Actors.Consensus;
+using Raft.Actors.Snapshots;
 
 namespace Raft.Actors.Runtime;
 
@@ -11,6 +12,15 @@ public sealed class RaftReplicaOptions
     /// <summary>Default <see cref="ProposalTimeout"/>.</summary>
     public static readonly TimeSpan DefaultProposalTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Default <see cref="SnapshotEveryEntries"/>.</summary>
+    public const ulong DefaultSnapshotEveryEntries = 10_000;
+
+    /// <summary>Default <see cref="CompactionMargin"/>.</summary>
+    public const ulong DefaultCompactionMargin = 1_000;
+
+    /// <summary>Default <see cref="SnapshotPartTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultSnapshotPartTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>The consensus configuration (id, group, membership, timeouts in ticks).</summary>
     public required RaftNodeOptions Node { get; init; }
 
@@ -19,6 +29,31 @@ public sealed class RaftReplicaOptions
 
     /// <summary>How long a proposal or read may wait before its outcome is reported unknown.</summary>
     public TimeSpan ProposalTimeout { get; init; } = DefaultProposalTimeout;
+
+    /// <summary>
+    /// Where the replica keeps snapshots of its state machine; null (the default) takes no
+    /// snapshots and never compacts the log. The replica does not own the store and does not dispose it.
+    /// </summary>
+    public ISnapshotStore? SnapshotStore { get; init; }
+
+    /// <summary>
+    /// Take a snapshot once this many entries were applied since the last one (the first one
+    /// comes up to a quarter earlier, at random, so that groups do not all snapshot at once).
+    /// </summary>
+    public ulong SnapshotEveryEntries { get; init; } = DefaultSnapshotEveryEntries;
+
+    /// <summary>
+    /// Entries kept in the log behind a snapshot, so that a follower slightly behind catches up
+    /// from the log instead of receiving a whole snapshot.
+    /// </summary>
+    public ulong CompactionMargin { get; init; } = DefaultCompactionMargin;
+
+    /// <summary>
+    /// How long a leader sending a snapshot waits for the follower to answer before it resends
+    /// from the last part the follower acknowledged; after three such waits in a row it gives
+    /// the transfer up and its core tries again later.
+    /// </summary>
+    public TimeSpan SnapshotPartTimeout { get; init; } = DefaultSnapshotPartTimeout;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -33,6 +68,16 @@ public sealed class RaftReplicaOptions
         if (ProposalTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException($"RaftReplicaOptions.ProposalTimeout must be positive (was {ProposalTimeout}).", nameof(ProposalTimeout));
+        }
+
+        if (SnapshotPartTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"RaftReplicaOptions.SnapshotPartTimeout must be positive (was {SnapshotPartTimeout}).", nameof(SnapshotPartTimeout));
+        }
+
+        if (SnapshotEveryEntries == 0)
+        {
+            throw new ArgumentException("RaftReplicaOptions.SnapshotEveryEntries must be positive (was 0).", nameof(SnapshotEveryEntries));
         }
     }
 }

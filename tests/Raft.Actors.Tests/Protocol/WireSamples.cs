@@ -46,7 +46,7 @@ internal static class WireSamples
         Type = type,
         From = 1,
         To = 2,
-        Snapshot = type == MessageType.Snapshot
+        Snapshot = type is MessageType.Snapshot or MessageType.SnapshotChunk or MessageType.SnapshotChunkResponse
             ? new SnapshotMetadata { Index = 1, Term = 1, ConfState = ConfState.OfVoters(1) }
             : null,
         Term = 1,
@@ -100,7 +100,7 @@ internal static class WireSamples
             RejectHint = RandomULong(random),
             HintTerm = RandomULong(random),
             Context = Bytes(random.Next(0, 3) == 0 ? 0 : random.Next(1, 24), random.Next()),
-            Snapshot = type == MessageType.Snapshot || random.Next(4) == 0
+            Snapshot = type is MessageType.Snapshot or MessageType.SnapshotChunk or MessageType.SnapshotChunkResponse || random.Next(4) == 0
                 ? new SnapshotMetadata
                 {
                     Index = (ulong)random.Next(1, 1_000_000),

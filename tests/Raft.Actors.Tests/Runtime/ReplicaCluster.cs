@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Raft.Actors.Consensus;
 using Raft.Actors.Protocol;
 using Raft.Actors.Runtime;
+using Raft.Actors.Snapshots;
 using Raft.Actors.StateMachines;
 using Raft.Actors.Storage;
 
@@ -14,13 +15,15 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     private readonly TimeSpan _proposalTimeout;
     private readonly string? _dataDirectory;
     private readonly bool _checkQuorum;
+    private readonly SnapshotSettings? _snapshots;
 
-    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout, string? dataDirectory, bool checkQuorum)
+    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout, string? dataDirectory, bool checkQuorum, SnapshotSettings? snapshots)
     {
         _stateMachine = stateMachine;
         _proposalTimeout = proposalTimeout;
         _dataDirectory = dataDirectory;
         _checkQuorum = checkQuorum;
+        _snapshots = snapshots;
     }
 
     public InMemoryNetwork Network { get; } = new();
@@ -31,13 +34,26 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 
     public Dictionary<ulong, IRaftStateMachine> StateMachines { get; } = [];
 
-    /// <summary>Starts a cluster; with <paramref name="dataDirectory"/>, each replica keeps a <see cref="FileLogStore"/> under it.</summary>
-    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null, string? dataDirectory = null, bool checkQuorum = true)
+    /// <summary>Each replica's snapshot store (with snapshot settings): it outlives restarts, as a disk would.</summary>
+    public Dictionary<ulong, ISnapshotStore> SnapshotStores { get; } = [];
+
+    /// <summary>
+    /// Starts a cluster; with <paramref name="dataDirectory"/>, each replica keeps a <see cref="FileLogStore"/> under it.
+    /// With <paramref name="snapshots"/>, each replica takes snapshots into its own store (in memory, or files under the data directory).
+    /// </summary>
+    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null, string? dataDirectory = null, bool checkQuorum = true, SnapshotSettings? snapshots = null)
     {
-        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5), dataDirectory, checkQuorum);
+        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5), dataDirectory, checkQuorum, snapshots);
         for (ulong id = 1; id <= (ulong)size; id++)
         {
             cluster.Stores[id] = dataDirectory is null ? new InMemoryLogStore() : null!;
+            if (snapshots is not null)
+            {
+                var snapshotOptions = new SnapshotOptions { ChunkSize = snapshots.ChunkSize };
+                cluster.SnapshotStores[id] = dataDirectory is null
+                    ? new InMemorySnapshotStore(snapshotOptions)
+                    : new FileSnapshotStore(new FileSnapshotStoreOptions { Directory = Path.Combine(dataDirectory, $"snapshots-{id}"), Snapshot = snapshotOptions });
+            }
         }
 
         foreach (var id in cluster.Stores.Keys)
@@ -62,6 +78,10 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             Node = new RaftNodeOptions { Id = id, Group = 7, InitialConfiguration = members, CheckQuorum = _checkQuorum },
             TickInterval = TimeSpan.FromMilliseconds(10),
             ProposalTimeout = _proposalTimeout,
+            SnapshotStore = SnapshotStores.GetValueOrDefault(id),
+            SnapshotEveryEntries = _snapshots?.Every ?? RaftReplicaOptions.DefaultSnapshotEveryEntries,
+            CompactionMargin = _snapshots?.Margin ?? RaftReplicaOptions.DefaultCompactionMargin,
+            SnapshotPartTimeout = _snapshots?.PartTimeout ?? RaftReplicaOptions.DefaultSnapshotPartTimeout,
         };
         var stateMachine = _stateMachine();
         var store = _dataDirectory is null ? new NonDisposingStore(Stores[id]) : Stores[id];
@@ -112,6 +132,9 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     public static byte[] Get(string key) => new KvCommand(KvCommandType.Get, key).Encode();
 
     public static byte[] Cas(string key, string? expected, string value) => new KvCommand(KvCommandType.CompareAndSet, key, value, expected).Encode();
+
+    /// <summary>Snapshot policy for every replica of a cluster; a small chunk size makes transfers take many parts.</summary>
+    public sealed record SnapshotSettings(ulong Every, ulong Margin, int ChunkSize = SnapshotOptions.MinChunkSize, TimeSpan? PartTimeout = null);
 
     /// <summary>Lets a stopped replica's in-memory store outlive it, so the replica can be restarted on the same "disk".</summary>
     private sealed class NonDisposingStore(ILogStore inner) : ILogStore

@@ -1,0 +1,260 @@
+using Microsoft.Extensions.Logging;
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
+using Raft.Actors.Snapshots;
+using Raft.Actors.StateMachines;
+
+namespace Raft.Actors.Runtime;
+
+/// <summary>Taking, restoring and compacting behind snapshots.</summary>
+public sealed partial class RaftReplica
+{
+    // Callers waiting for the next snapshot to start, and those waiting for the one being written.
+    private readonly List<TaskCompletionSource<SnapshotMetadata>> _snapshotRequests = [];
+    private readonly List<TaskCompletionSource<SnapshotMetadata>> _snapshotWaiters = [];
+    private ulong _nextSnapshotAt;
+    private Task? _snapshotWrite;
+    private bool _snapshotting;
+
+    /// <summary>
+    /// Takes a snapshot of the state machine as of the applied index now, and completes once it
+    /// is durable in <see cref="RaftReplicaOptions.SnapshotStore"/> and the log is compacted
+    /// behind it (keeping <see cref="RaftReplicaOptions.CompactionMargin"/> entries). When a
+    /// snapshot is already being written, the next one is taken after it. Returns the latest
+    /// snapshot when nothing was applied since.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No snapshot store is configured, or nothing was applied yet.</exception>
+    public async Task<SnapshotMetadata> SnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfFaulted();
+        if (_options.SnapshotStore is null)
+        {
+            throw new InvalidOperationException($"Replica {NodeId} of group {Group} has no RaftReplicaOptions.SnapshotStore.");
+        }
+
+        var request = new SnapshotRequest(new TaskCompletionSource<SnapshotMetadata>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _mailbox.Writer.TryWrite(request);
+        return await request.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Restores the state machine and its client sessions from the newest snapshot in the store, if there is one.</summary>
+    private async Task<SnapshotMetadata?> RestoreLatestSnapshotAsync(CancellationToken cancellationToken)
+    {
+        if (_options.SnapshotStore is not { } snapshots || await snapshots.GetLatestAsync(cancellationToken).ConfigureAwait(false) is not { } latest)
+        {
+            return null;
+        }
+
+        var reader = await snapshots.OpenReaderAsync(latest, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            _sessions.Restore(reader);
+            return reader.Header.Metadata;
+        }
+    }
+
+    /// <summary>
+    /// Installs a snapshot received from the leader (Ready.Snapshot): its data is already durable
+    /// in the snapshot store, since the Snapshot message is stepped only then. The state machine
+    /// is replaced and the log store compacted through it before the rest of the Ready persists.
+    /// </summary>
+    private async Task InstallSnapshotAsync(SnapshotMetadata snapshot)
+    {
+        var id = new SnapshotId(snapshot.Index, snapshot.Term);
+        SnapshotInfo? found = null;
+        if (_options.SnapshotStore is { } snapshots)
+        {
+            foreach (var info in await snapshots.ListAsync().ConfigureAwait(false))
+            {
+                if (info.Id == id)
+                {
+                    found = info;
+                    break;
+                }
+            }
+        }
+
+        if (found is null)
+        {
+            // The core was told of a snapshot whose data this replica does not hold: applying
+            // on would silently diverge from the group, so this is a fault.
+            throw new InvalidOperationException($"Replica {NodeId} of group {Group} must install snapshot {id}, but its snapshot store does not hold it.");
+        }
+
+        var reader = await _options.SnapshotStore!.OpenReaderAsync(found).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            _sessions.Restore(reader);
+        }
+
+        await _store.CompactAsync(snapshot.Index, snapshot.Term).ConfigureAwait(false);
+        _nextSnapshotAt = snapshot.Index + _options.SnapshotEveryEntries;
+        LogSnapshotInstalled(NodeId, Group, snapshot.Index, snapshot.Term);
+    }
+
+    /// <summary>The first snapshot comes at a random point in the last quarter of the interval, so that groups started together spread their snapshots.</summary>
+    private void ScheduleFirstSnapshot(SnapshotMetadata? latest)
+    {
+        var every = _options.SnapshotEveryEntries;
+        var quarter = (int)Math.Min(every / 4, int.MaxValue);
+        var jitter = quarter > 0 ? (ulong)_random.Next(quarter) : 0;
+        _nextSnapshotAt = (latest?.Index ?? 0) + every - jitter;
+    }
+
+    private void HandleSnapshotRequest(RaftNode node, SnapshotRequest request)
+    {
+        if (!_snapshotting && node.LatestSnapshot is { } latest && latest.Index == node.AppliedIndex)
+        {
+            request.Completion.TrySetResult(latest);
+            return;
+        }
+
+        _snapshotRequests.Add(request.Completion);
+
+        MaybeStartSnapshot(node);
+    }
+
+    /// <summary>
+    /// Starts a snapshot when one is due (or asked for) and none is being written. The capture
+    /// is taken here, on the loop, so it reflects exactly the applied index; the slow part
+    /// (serializing, compressing, syncing) runs on the thread pool and reports back through the
+    /// mailbox, so the loop never waits for it.
+    /// </summary>
+    private void MaybeStartSnapshot(RaftNode node)
+    {
+        if (_options.SnapshotStore is not { } snapshots || _snapshotting)
+        {
+            return;
+        }
+
+        var applied = node.AppliedIndex;
+        var asked = _snapshotRequests.Count > 0;
+        if (applied == 0 || (!asked && applied < _nextSnapshotAt) || applied <= (node.LatestSnapshot?.Index ?? 0))
+        {
+            if (asked && applied == 0)
+            {
+                Complete(_snapshotRequests, null, new InvalidOperationException($"Replica {NodeId} of group {Group} has applied nothing to snapshot."));
+            }
+            else if (asked && node.LatestSnapshot is { } latest && applied <= latest.Index)
+            {
+                // The snapshot just written (or installed) already covers what these callers saw applied.
+                Complete(_snapshotRequests, latest, null);
+            }
+
+            return;
+        }
+
+        var metadata = new SnapshotMetadata { Index = applied, Term = node.Log.TermOrZero(applied), ConfState = node.Configuration };
+        var capture = _sessions.TakeSnapshot();
+        _snapshotting = true;
+        _snapshotWaiters.AddRange(_snapshotRequests);
+        _snapshotRequests.Clear();
+        _snapshotWrite = Task.Run(() => WriteSnapshotAsync(snapshots, metadata, capture), CancellationToken.None);
+    }
+
+    private async Task WriteSnapshotAsync(ISnapshotStore snapshots, SnapshotMetadata metadata, IStateMachineSnapshot capture)
+    {
+        Exception? error = null;
+        try
+        {
+            var pending = await snapshots.CreateAsync(metadata).ConfigureAwait(false);
+            await using (pending.ConfigureAwait(false))
+            {
+                capture.WriteTo(pending.Content);
+                await pending.PublishAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            capture.Dispose();
+        }
+
+        // When the replica is stopping, nobody takes the report; StopAsync answers the callers.
+        _mailbox.Writer.TryWrite(new SnapshotWritten(metadata, error));
+    }
+
+    /// <summary>
+    /// A snapshot is durable: the node may now send it to followers, and the log behind it,
+    /// less the margin kept for slow followers, can go.
+    /// </summary>
+    private async Task OnSnapshotWrittenAsync(RaftNode node, SnapshotWritten written)
+    {
+        _snapshotting = false;
+        var metadata = written.Metadata;
+        if (written.Error is { } error)
+        {
+            // Not a fault: the log is intact, the snapshot is only late. Try again after another interval.
+            LogSnapshotFailed(NodeId, Group, metadata.Index, error);
+            _nextSnapshotAt = node.AppliedIndex + _options.SnapshotEveryEntries;
+            Complete(_snapshotWaiters, null, error);
+            return;
+        }
+
+        // A snapshot installed from the leader while this one was written may have overtaken it.
+        if (node.LatestSnapshot is not { } latest || latest.Index < metadata.Index)
+        {
+            node.SnapshotTaken(metadata);
+        }
+
+        _nextSnapshotAt = metadata.Index + _options.SnapshotEveryEntries;
+        var through = metadata.Index - Math.Min(metadata.Index, _options.CompactionMargin);
+        if (through > node.Log.CompactedIndex && through > _store.CompactedIndex)
+        {
+            var term = node.Log.TermOrZero(through);
+            node.Compact(through);
+            await _store.CompactAsync(through, term).ConfigureAwait(false);
+        }
+
+        LogSnapshotTaken(NodeId, Group, metadata.Index, metadata.Term, through);
+        Complete(_snapshotWaiters, metadata, null);
+
+        // Callers who asked while this one was written want a snapshot of what they saw applied.
+        MaybeStartSnapshot(node);
+    }
+
+    private static void Complete(List<TaskCompletionSource<SnapshotMetadata>> requests, SnapshotMetadata? metadata, Exception? error)
+    {
+        foreach (var request in requests)
+        {
+            if (metadata is not null)
+            {
+                request.TrySetResult(metadata);
+            }
+            else
+            {
+                request.TrySetException(error!);
+            }
+        }
+
+        requests.Clear();
+    }
+
+    /// <summary>After the loop stopped: waits for a snapshot still being written, then fails the callers nobody will answer.</summary>
+    private async Task StopSnapshotsAsync(Exception error)
+    {
+        if (_snapshotWrite is { } write)
+        {
+            await write.ConfigureAwait(false);
+        }
+
+        Complete(_snapshotWaiters, null, error);
+        Complete(_snapshotRequests, null, error);
+    }
+
+    private sealed record SnapshotRequest(TaskCompletionSource<SnapshotMetadata> Completion);
+
+    private sealed record SnapshotWritten(SnapshotMetadata Metadata, Exception? Error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {NodeId} of group {Group} took a snapshot at index {Index} term {Term}; log compacted through {Through}")]
+    private partial void LogSnapshotTaken(ulong nodeId, ulong group, ulong index, ulong term, ulong through);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {NodeId} of group {Group} installed the leader's snapshot at index {Index} term {Term}")]
+    private partial void LogSnapshotInstalled(ulong nodeId, ulong group, ulong index, ulong term);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {NodeId} of group {Group} failed to write a snapshot at index {Index}; it will try again later")]
+    private partial void LogSnapshotFailed(ulong nodeId, ulong group, ulong index, Exception exception);
+}
