@@ -117,7 +117,20 @@ public sealed class InMemorySnapshotStore : ISnapshotStore
         }
 
         var name = $"memory:incoming/{id.Index}-{id.Term}";
-        var receiver = await SnapshotReceiver.OpenAsync(file, name, id, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+        SnapshotReceiver receiver;
+        try
+        {
+            receiver = await SnapshotReceiver.OpenAsync(file, name, id, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _incomingOpen.Remove(id);
+            }
+
+            throw;
+        }
 
         ValueTask<SnapshotInfo> PublishAsync(SnapshotReceiver complete, CancellationToken ct)
         {

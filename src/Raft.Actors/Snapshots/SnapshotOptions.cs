@@ -8,7 +8,16 @@ namespace Raft.Actors.Snapshots;
 /// </remarks>
 public sealed class SnapshotOptions
 {
-    /// <summary>The codec used unless told otherwise: <see cref="SnapshotCodec.Lz4"/>.</summary>
+    /// <summary>
+    /// The codec used unless told otherwise: <see cref="SnapshotCodec.Lz4"/>, chosen by measurement
+    /// (<c>Raft.Benchmarks snapshot</c>, JSON-like records, 2-core VM): per core, LZ4 compresses about
+    /// 500 MB/s and decompresses 1,600-2,400 MB/s of state, ratio 2.6. Zstandard-1 compresses about
+    /// as fast with a far better ratio (4.5) but decompresses at 800-1,000 MB/s, two to three times
+    /// slower; Deflate manages about 280 and 500 MB/s, ratio 2.8. A snapshot is read while a follower
+    /// catches up or a replica restarts, so decompression speed decides; bytes are cheap here (the
+    /// disk writes 1.1 GB/s, loopback TCP more). Choose Zstandard when the network between replicas
+    /// is the bottleneck.
+    /// </summary>
     public const SnapshotCodec DefaultCodec = SnapshotCodec.Lz4;
 
     /// <summary>The chunk size used unless told otherwise: 1 MiB.</summary>
