@@ -199,7 +199,7 @@ public sealed partial class RaftSimulation
         }
 
         var log = node.Raft.Log;
-        var metadata = new SnapshotMetadata { Index = applied, Term = log.TermOrZero(applied), ConfState = node.Raft.Configuration };
+        var metadata = node.Raft.SnapshotMetadataAt(applied);
         node.DiskSnapshot = (metadata, node.CaptureState());
         node.Raft.SnapshotTaken(metadata);
         var through = applied - Math.Min(applied, (ulong)_compactionMargin);

@@ -10,6 +10,9 @@ internal sealed class SimNode(ulong id)
 {
     public ulong Id { get; } = id;
 
+    /// <summary>The id of this node's simulated disk; a node rebuilt on a new disk would get another.</summary>
+    public ulong DiskId { get; } = (id * 0x9E3779B97F4A7C15UL) | 1;
+
     /// <summary>What survives a crash: entries and hard state of completed writes only.</summary>
     public List<Entry> DiskEntries { get; } = [];
 
@@ -96,7 +99,7 @@ internal sealed class SimNode(ulong id)
         }
     }
 
-    public LogState LoadDisk() => new(DiskHardState, DiskCompactedIndex, DiskCompactedTerm, DiskEntries.ToArray());
+    public LogState LoadDisk() => new(DiskHardState, DiskCompactedIndex, DiskCompactedTerm, DiskEntries.ToArray(), DiskId);
 
     /// <summary>Drops disk entries up to <paramref name="index"/>, whose term is <paramref name="term"/>.</summary>
     public void CompactDisk(ulong index, ulong term)

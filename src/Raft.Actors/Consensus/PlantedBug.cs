@@ -17,4 +17,7 @@ internal enum PlantedBug
 
     /// <summary>Answer a read index from local state without confirming leadership with a quorum.</summary>
     StaleRead = 4,
+
+    /// <summary>Propose a configuration change while another is uncommitted, or before the leader committed an entry of its term.</summary>
+    UnguardedConfChange = 8,
 }

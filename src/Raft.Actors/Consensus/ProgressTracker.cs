@@ -1,10 +1,12 @@
+using System.Collections.Immutable;
 using Raft.Actors.Protocol;
 
 namespace Raft.Actors.Consensus;
 
 /// <summary>
 /// Membership and what the leader knows of each member: progress, votes in the current
-/// election, quorum arithmetic.
+/// election, quorum arithmetic. In a joint configuration every quorum is two quorums: a
+/// majority of the incoming voters and a majority of the outgoing ones (thesis §4.3).
 /// </summary>
 internal sealed class ProgressTracker
 {
@@ -24,33 +26,104 @@ internal sealed class ProgressTracker
 
     public IReadOnlyDictionary<ulong, Progress> Progress => _progress;
 
-    public bool IsVoter(ulong id) => Configuration.Voters.Contains(id);
+    /// <summary>True when <paramref name="id"/> votes in the incoming or the outgoing voters.</summary>
+    public bool IsVoter(ulong id) => Configuration.IsVoter(id);
 
-    /// <summary>Replaces the membership (a snapshot or a configuration change); progress is rebuilt by the caller.</summary>
-    public void Reconfigure(ConfState conf) => Configuration = conf;
+    /// <summary>
+    /// Replaces the membership (a configuration entry, or a snapshot). The progress of members
+    /// that stay is kept; a leader adds progress for new members with <see cref="AddMissingProgress"/>.
+    /// </summary>
+    public void Reconfigure(ConfState conf)
+    {
+        Configuration = conf;
+        var members = conf.Members().ToHashSet();
+        foreach (var id in _progress.Keys.Where(id => !members.Contains(id)).ToList())
+        {
+            _progress.Remove(id);
+        }
+    }
+
+    /// <summary>Starts progress for members that have none at <paramref name="lastIndex"/> + 1; they probe down from there.</summary>
+    public void AddMissingProgress(ulong lastIndex)
+    {
+        foreach (var id in Configuration.Members())
+        {
+            if (!_progress.ContainsKey(id))
+            {
+                _progress[id] = new Progress(lastIndex + 1, _maxInflight, _maxInflightBytes);
+            }
+        }
+    }
 
     /// <summary>Restarts progress for every member as a new leader would (Raft §5.3: next = last + 1).</summary>
     public void ResetProgress(ulong lastIndex)
     {
         _progress.Clear();
-        foreach (var id in Configuration.Voters)
-        {
-            _progress[id] = new Progress(lastIndex + 1, _maxInflight, _maxInflightBytes);
-        }
-
-        foreach (var id in Configuration.Learners)
-        {
-            _progress[id] = new Progress(lastIndex + 1, _maxInflight, _maxInflightBytes);
-        }
+        AddMissingProgress(lastIndex);
     }
 
     /// <summary>
-    /// The highest index replicated on a majority of voters: the median of their match
-    /// indices. Whether it may be committed is the caller's question (Raft §5.4.2).
+    /// The highest index replicated on a quorum: for each voter set the median of its match
+    /// indices, and the lower of the two in a joint configuration. Whether it may be committed
+    /// is the caller's question (Raft §5.4.2).
     /// </summary>
     public ulong QuorumMatch()
     {
-        var voters = Configuration.Voters;
+        var incoming = MajorityMatch(Configuration.Voters);
+        return Configuration.IsJoint ? Math.Min(incoming, MajorityMatch(Configuration.VotersOutgoing)) : incoming;
+    }
+
+    /// <summary>True when a quorum of voters (counting <paramref name="self"/>) was recently active.</summary>
+    public bool QuorumActive(ulong self) =>
+        IsQuorum(id => id == self || (_progress.TryGetValue(id, out var pr) && pr.RecentActive));
+
+    public void ResetVotes() => _votes.Clear();
+
+    public void RecordVote(ulong id, bool granted) => _votes.TryAdd(id, granted);
+
+    /// <summary>Counts the recorded votes: won only with both majorities, lost once either is out of reach.</summary>
+    public VoteResult TallyVotes()
+    {
+        var incoming = Tally(Configuration.Voters);
+        if (!Configuration.IsJoint)
+        {
+            return incoming;
+        }
+
+        var outgoing = Tally(Configuration.VotersOutgoing);
+        return incoming == VoteResult.Lost || outgoing == VoteResult.Lost ? VoteResult.Lost
+            : incoming == VoteResult.Won && outgoing == VoteResult.Won ? VoteResult.Won
+            : VoteResult.Pending;
+    }
+
+    /// <summary>True when the acknowledgements in <paramref name="acks"/> form a quorum of voters.</summary>
+    public bool IsQuorum(IReadOnlySet<ulong> acks) => IsQuorum(acks.Contains);
+
+    private bool IsQuorum(Func<ulong, bool> acked) =>
+        HasMajority(Configuration.Voters, acked) &&
+        (!Configuration.IsJoint || HasMajority(Configuration.VotersOutgoing, acked));
+
+    private static bool HasMajority(ImmutableArray<ulong> voters, Func<ulong, bool> acked)
+    {
+        var n = 0;
+        foreach (var id in voters)
+        {
+            if (acked(id))
+            {
+                n++;
+            }
+        }
+
+        return n >= (voters.Length / 2) + 1;
+    }
+
+    private ulong MajorityMatch(ImmutableArray<ulong> voters)
+    {
+        if (voters.IsDefaultOrEmpty)
+        {
+            return 0;
+        }
+
         Span<ulong> matches = voters.Length <= 16 ? stackalloc ulong[voters.Length] : new ulong[voters.Length];
         for (var i = 0; i < voters.Length; i++)
         {
@@ -58,35 +131,13 @@ internal sealed class ProgressTracker
         }
 
         matches.Sort();
-        return matches[voters.Length - (voters.Length / 2 + 1)];
+        return matches[voters.Length - ((voters.Length / 2) + 1)];
     }
 
-    /// <summary>True when a majority of voters (counting <paramref name="self"/>) was recently active.</summary>
-    public bool QuorumActive(ulong self)
-    {
-        var active = 0;
-        foreach (var id in Configuration.Voters)
-        {
-            if (id == self || (_progress.TryGetValue(id, out var pr) && pr.RecentActive))
-            {
-                active++;
-            }
-        }
-
-        return active >= Quorum;
-    }
-
-    public int Quorum => Configuration.Voters.Length / 2 + 1;
-
-    public void ResetVotes() => _votes.Clear();
-
-    public void RecordVote(ulong id, bool granted) => _votes.TryAdd(id, granted);
-
-    /// <summary>Counts the recorded votes among voters.</summary>
-    public VoteResult TallyVotes()
+    private VoteResult Tally(ImmutableArray<ulong> voters)
     {
         int granted = 0, rejected = 0;
-        foreach (var id in Configuration.Voters)
+        foreach (var id in voters)
         {
             if (_votes.TryGetValue(id, out var g))
             {
@@ -101,27 +152,8 @@ internal sealed class ProgressTracker
             }
         }
 
-        if (granted >= Quorum)
-        {
-            return VoteResult.Won;
-        }
-
-        return Configuration.Voters.Length - rejected >= Quorum ? VoteResult.Pending : VoteResult.Lost;
-    }
-
-    /// <summary>True when the acknowledgements in <paramref name="acks"/> form a quorum of voters.</summary>
-    public bool IsQuorum(IReadOnlySet<ulong> acks)
-    {
-        var n = 0;
-        foreach (var id in Configuration.Voters)
-        {
-            if (acks.Contains(id))
-            {
-                n++;
-            }
-        }
-
-        return n >= Quorum;
+        var quorum = (voters.Length / 2) + 1;
+        return granted >= quorum ? VoteResult.Won : voters.Length - rejected >= quorum ? VoteResult.Pending : VoteResult.Lost;
     }
 }
 

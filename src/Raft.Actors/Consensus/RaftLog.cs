@@ -12,9 +12,17 @@ internal sealed class RaftLog
     private readonly List<Entry> _entries = [];
     private ulong _offsetIndex;
     private ulong _offsetTerm;
+    private readonly ConfigurationHistory _configurations;
 
-    public RaftLog(ulong compactedIndex, ulong compactedTerm, IReadOnlyList<Entry> entries, ulong committed, ulong applied)
+    /// <param name="compactedIndex">Last index removed from the log (0 = none).</param>
+    /// <param name="compactedTerm">Term of that entry.</param>
+    /// <param name="entries">Retained entries, contiguous from <c>compactedIndex + 1</c>.</param>
+    /// <param name="committed">Durable commit index.</param>
+    /// <param name="applied">Index the state machine was restored to (a snapshot's, or the compaction point).</param>
+    /// <param name="appliedConfiguration">Membership as of <paramref name="applied"/>: the snapshot's, or the initial one.</param>
+    public RaftLog(ulong compactedIndex, ulong compactedTerm, IReadOnlyList<Entry> entries, ulong committed, ulong applied, ConfState appliedConfiguration)
     {
+        _configurations = new ConfigurationHistory(Math.Max(applied, compactedIndex), appliedConfiguration);
         _offsetIndex = compactedIndex;
         _offsetTerm = compactedTerm;
         for (var i = 0; i < entries.Count; i++)
@@ -25,7 +33,12 @@ internal sealed class RaftLog
             }
         }
 
-        _entries.AddRange(entries);
+        foreach (var e in entries)
+        {
+            _entries.Add(e);
+            _configurations.OnAppended(e);
+        }
+
         Stable = LastIndex;
         Committed = Math.Max(committed, compactedIndex);
         Applied = Math.Max(applied, compactedIndex);
@@ -51,6 +64,15 @@ internal sealed class RaftLog
     public ulong LastIndex => _offsetIndex + (ulong)_entries.Count;
 
     public ulong LastTerm => _entries.Count == 0 ? _offsetTerm : _entries[^1].Term;
+
+    /// <summary>The membership in force: set by the last configuration entry, committed or not.</summary>
+    public ConfState Configuration => _configurations.Latest;
+
+    /// <summary>Index of the entry that set <see cref="Configuration"/> (or the compaction point).</summary>
+    public ulong ConfigurationIndex => _configurations.LatestIndex;
+
+    /// <summary>The membership as of <paramref name="index"/>, for a snapshot taken there.</summary>
+    public ConfState ConfigurationAt(ulong index) => _configurations.At(index);
 
     public bool TryTerm(ulong index, out ulong term)
     {
@@ -82,7 +104,11 @@ internal sealed class RaftLog
         lastTerm > LastTerm || (lastTerm == LastTerm && lastIndex >= LastIndex);
 
     /// <summary>Appends entries created by this node as leader.</summary>
-    public void AppendOwn(Entry entry) => _entries.Add(entry);
+    public void AppendOwn(Entry entry)
+    {
+        _entries.Add(entry);
+        _configurations.OnAppended(entry);
+    }
 
     /// <summary>
     /// Follower side of Append (Raft §5.3): if our entry at <paramref name="prevIndex"/> has
@@ -147,9 +173,11 @@ internal sealed class RaftLog
 
         // Entries past the truncation point were durable, but are no longer ours.
         Stable = Math.Min(Stable, after);
+        _configurations.TruncateFrom(after + 1);
         for (var i = from; i < entries.Count; i++)
         {
             _entries.Add(entries[i]);
+            _configurations.OnAppended(entries[i]);
         }
     }
 
@@ -248,6 +276,7 @@ internal sealed class RaftLog
         }
 
         var term = TermOrZero(index);
+        _configurations.CompactTo(index);
         _entries.RemoveRange(0, (int)(index - _offsetIndex));
         _offsetIndex = index;
         _offsetTerm = term;
@@ -257,7 +286,7 @@ internal sealed class RaftLog
     /// Replaces the whole log by a snapshot's point: everything up to <paramref name="index"/> is
     /// committed and applied through the snapshot, and the log continues at <c>index + 1</c>.
     /// </summary>
-    public void RestoreSnapshot(ulong index, ulong term)
+    public void RestoreSnapshot(ulong index, ulong term, ConfState configuration)
     {
         if (index <= Committed)
         {
@@ -265,6 +294,7 @@ internal sealed class RaftLog
         }
 
         _entries.Clear();
+        _configurations.Reset(index, configuration);
         _offsetIndex = index;
         _offsetTerm = term;
         Committed = index;

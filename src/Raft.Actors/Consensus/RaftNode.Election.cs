@@ -63,9 +63,9 @@ public sealed partial class RaftNode
             return;
         }
 
-        foreach (var id in _tracker.Configuration.Voters)
+        foreach (var id in _tracker.Configuration.Members())
         {
-            if (id != Id)
+            if (id != Id && _tracker.IsVoter(id))
             {
                 Send(new RaftMessage { Type = requestType, To = id, Term = voteTerm, Index = _log.LastIndex, LogTerm = _log.LastTerm });
             }
@@ -155,6 +155,7 @@ public sealed partial class RaftNode
         var lastNew = _log.TryAppend(m.Index, m.LogTerm, m.Commit, m.Entries);
         if (lastNew is { } last)
         {
+            SyncConfiguration();
             Send(new RaftMessage { Type = MessageType.AppendResponse, To = m.From, Index = last });
             return;
         }
@@ -190,8 +191,8 @@ public sealed partial class RaftNode
         }
         else
         {
-            _log.RestoreSnapshot(snapshot.Index, snapshot.Term);
-            _tracker.Reconfigure(snapshot.ConfState);
+            _log.RestoreSnapshot(snapshot.Index, snapshot.Term, snapshot.ConfState);
+            SyncConfiguration();
             _snapshot = snapshot;
             _snapshotToInstall = snapshot;
         }

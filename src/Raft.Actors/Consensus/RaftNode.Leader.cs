@@ -67,10 +67,12 @@ public sealed partial class RaftNode
             case MessageType.AppendResponse:
                 pr.RecentActive = true;
                 HandleAppendResponse(m, pr);
+                ObserveDisk(m);
                 break;
             case MessageType.HeartbeatResponse:
                 pr.RecentActive = true;
                 HandleHeartbeatResponse(m, pr);
+                ObserveDisk(m);
                 break;
             case MessageType.ReadIndex when TryDecodeId(m.Context, out var requestId):
                 HandleReadRequest(new PendingRead(m.From, requestId));
@@ -124,7 +126,11 @@ public sealed partial class RaftNode
 
         if (MaybeCommit())
         {
-            BroadcastAppend();
+            OnCommitted();
+            if (Role != RaftRole.Leader)
+            {
+                return;
+            }
         }
         else if (wasPaused)
         {
@@ -165,9 +171,10 @@ public sealed partial class RaftNode
 
     private void OnLeaderEntriesDurable()
     {
-        if (_tracker.Progress[Id].MaybeUpdate(_log.Stable) && MaybeCommit())
+        // A leader that removed itself has no progress of its own.
+        if (_tracker.Progress.TryGetValue(Id, out var self) && self.MaybeUpdate(_log.Stable) && MaybeCommit())
         {
-            BroadcastAppend();
+            OnCommitted();
         }
     }
 

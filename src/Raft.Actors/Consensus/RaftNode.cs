@@ -24,6 +24,8 @@ public sealed partial class RaftNode
     private readonly List<ReadState> _readStates = [];
     private HardState _persistedHardState;
     private readonly bool _startedWithEmptyDisk;
+    private readonly ulong _diskId;
+    private bool _refusalReported;
     private SnapshotMetadata? _snapshot;
     private SnapshotMetadata? _snapshotToInstall;
     private int _electionElapsed;
@@ -53,9 +55,10 @@ public sealed partial class RaftNode
         }
 
         var applied = snapshot?.Index ?? restored.CompactedIndex;
-        _log = new RaftLog(restored.CompactedIndex, restored.CompactedTerm, restored.Entries, Math.Max(hs.Commit, applied), applied);
+        _log = new RaftLog(restored.CompactedIndex, restored.CompactedTerm, restored.Entries, Math.Max(hs.Commit, applied), applied, snapshot?.ConfState ?? options.InitialConfiguration);
         _snapshot = snapshot;
-        _tracker = new ProgressTracker(snapshot?.ConfState ?? options.InitialConfiguration, options.MaxInflightMessages, options.MaxInflightBytes);
+        _tracker = new ProgressTracker(_log.Configuration, options.MaxInflightMessages, options.MaxInflightBytes);
+        _diskId = restored.DiskId;
         _persistedHardState = hs;
         _startedWithEmptyDisk = hs.IsEmpty && restored.Entries.Count == 0 && restored.CompactedIndex == 0 && snapshot is null;
         Term = hs.Term;
@@ -93,12 +96,34 @@ public sealed partial class RaftNode
     /// <summary>The in-memory log, for the simulator's checkers.</summary>
     internal RaftLog Log => _log;
 
-    /// <summary>Current membership.</summary>
-    public ConfState Configuration => _tracker.Configuration;
+    /// <summary>Current membership: the one set by the last configuration entry in the log, committed or not.</summary>
+    public ConfState Configuration => _log.Configuration;
+
+    /// <summary>
+    /// Set when a member refused this node because its storage is not the one the group
+    /// recorded for its id; the node then takes no further part and the runtime must stop it.
+    /// </summary>
+    public NodeRefusal? Refusal { get; private set; }
+
+    /// <summary>What a snapshot of the state machine as of <paramref name="appliedIndex"/> covers.</summary>
+    public SnapshotMetadata SnapshotMetadataAt(ulong appliedIndex)
+    {
+        if (appliedIndex > _log.Applied || !_log.TryTerm(appliedIndex, out var term))
+        {
+            throw new ArgumentOutOfRangeException(nameof(appliedIndex), $"{this}: {appliedIndex} is not an applied entry held in the log.");
+        }
+
+        return new SnapshotMetadata { Index = appliedIndex, Term = term, ConfState = _log.ConfigurationAt(appliedIndex) };
+    }
 
     /// <summary>Advances logical time by one tick: election timeouts, heartbeats, quorum checks.</summary>
     public void Tick()
     {
+        if (Refusal is not null)
+        {
+            return;
+        }
+
         if (Role == RaftRole.Leader)
         {
             TickLeader();
@@ -116,7 +141,7 @@ public sealed partial class RaftNode
     public bool Step(RaftMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.To != Id || message.From == 0 || message.From == Id || message.Group != Group)
+        if (message.To != Id || message.From == 0 || message.From == Id || message.Group != Group || Refusal is not null)
         {
             return false;
         }
@@ -220,7 +245,7 @@ public sealed partial class RaftNode
     /// <summary>True when <see cref="GetReady"/> has something to hand out and no Ready is outstanding.</summary>
     public bool HasReady =>
         _outstandingReady is null &&
-        (_messagesNow.Count > 0 || _messagesAfterPersist.Count > 0 || _selfAfterPersist.Count > 0 || _readStates.Count > 0 ||
+        ((Refusal is not null && !_refusalReported) || _messagesNow.Count > 0 || _messagesAfterPersist.Count > 0 || _selfAfterPersist.Count > 0 || _readStates.Count > 0 ||
          _appendPending || (Role == RaftRole.Leader && _reads.HasUnsent) ||
          _snapshotToInstall is not null || CurrentHardState != _persistedHardState || _log.Stable < _log.LastIndex || _log.Committed > _log.Applied);
 
@@ -252,7 +277,9 @@ public sealed partial class RaftNode
             MessagesAfterPersist = [.. _messagesAfterPersist],
             CommittedEntries = _log.NextCommitted(),
             ReadStates = [.. _readStates],
+            Refusal = _refusalReported ? null : Refusal,
         };
+        _refusalReported = Refusal is not null;
         _persistedHardState = hs;
         _snapshotToInstall = null;
         _messagesNow.Clear();
@@ -335,6 +362,17 @@ public sealed partial class RaftNode
 
     private void StepInternal(RaftMessage m)
     {
+        if (m.Type == MessageType.Refused)
+        {
+            HandleRefused(m);
+            return;
+        }
+
+        if (RefuseWipedMember(m))
+        {
+            return;
+        }
+
         if (m.Term > Term)
         {
             if (m.Type is MessageType.Vote or MessageType.PreVote &&
@@ -404,6 +442,12 @@ public sealed partial class RaftNode
             canVote = false;
         }
 
+        if (_log.LastIndex > 0 && !_log.Configuration.Contains(Id))
+        {
+            // Our log says the group removed us: a removed node never votes again.
+            canVote = false;
+        }
+
         if (canVote && _log.IsUpToDate(m.Index, m.LogTerm))
         {
             // A granted pre-vote answers in the candidate's future term, so the candidate
@@ -431,6 +475,11 @@ public sealed partial class RaftNode
         var entry = new Entry { Index = _log.LastIndex + 1, Term = Term, Type = type, ClientId = clientId, Sequence = sequence, Data = data };
         _log.AppendOwn(entry);
         _appendPending = true;
+        if (type == EntryType.ConfChange)
+        {
+            SyncConfiguration();
+        }
+
         return ProposeResult.Accepted(entry.Index, entry.Term);
     }
 
@@ -466,7 +515,7 @@ public sealed partial class RaftNode
     private void Send(RaftMessage m)
     {
         var term = m.Type is MessageType.PreVote or MessageType.VoteResponse or MessageType.PreVoteResponse && m.Term != 0 ? m.Term : Term;
-        m = m with { Group = Group, From = Id, Term = term };
+        m = m with { Group = Group, From = Id, Term = term, DiskId = _diskId };
         if (m.To == Id)
         {
             _selfAfterPersist.Add(m);

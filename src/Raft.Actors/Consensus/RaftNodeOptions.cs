@@ -23,7 +23,11 @@ public sealed class RaftNodeOptions
     /// <summary>The group this node belongs to (carried on every message).</summary>
     public ulong Group { get; init; }
 
-    /// <summary>Membership used when the log holds none (a brand-new group).</summary>
+    /// <summary>
+    /// Membership used when neither a snapshot nor the log holds one. On the nodes that found a
+    /// group: every founding member. On a node joining an existing group: empty, so it waits
+    /// for the leader (after an admin added it) to send it the group's log or snapshot.
+    /// </summary>
     public required ConfState InitialConfiguration { get; init; }
 
     /// <summary>A follower starts an election after a random timeout in <c>[ElectionTicks, 2 × ElectionTicks)</c>.</summary>
@@ -71,11 +75,6 @@ public sealed class RaftNodeOptions
         if (MaxInflightMessages <= 0 || MaxBytesPerMessage <= 0 || MaxEntriesPerMessage <= 0 || MaxInflightBytes < 0)
         {
             throw new ArgumentException("RaftNodeOptions message and inflight limits must be positive.", nameof(MaxInflightMessages));
-        }
-
-        if (InitialConfiguration.Voters.IsDefaultOrEmpty && InitialConfiguration.Learners.IsDefaultOrEmpty)
-        {
-            throw new ArgumentException("RaftNodeOptions.InitialConfiguration has no members.", nameof(InitialConfiguration));
         }
     }
 }

@@ -57,6 +57,12 @@ public sealed class Ready
     /// <summary>Linearizable reads whose read index is known.</summary>
     public IReadOnlyList<ReadState> ReadStates { get; internal init; } = [];
 
+    /// <summary>
+    /// Set once, when a member refused this node (its disk is not the one the group recorded):
+    /// the runtime stops the replica with this error. Nothing else in the Ready needs doing.
+    /// </summary>
+    public NodeRefusal? Refusal { get; internal init; }
+
     /// <summary>True when something must be made durable before <see cref="MessagesAfterPersist"/> leave.</summary>
     public bool MustPersist => HardState is not null || EntriesToPersist.Count > 0 || Snapshot is not null;
 }

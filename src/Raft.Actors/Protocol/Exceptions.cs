@@ -29,3 +29,23 @@ public sealed class ProtocolException(string message, Exception? inner = null) :
 /// failing command or write (that would diverge from its peers); an operator must act.
 /// </summary>
 public sealed class RaftReplicaFaultedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A member of the group refused this node: its storage is not the one the group recorded for
+/// its node id, so it lost its disk. It must rejoin under a new node id.
+/// </summary>
+public sealed class NodeRefusedException(ulong nodeId, ulong refusedBy, ulong recordedDiskId, ulong diskId, string message)
+    : Exception(message)
+{
+    /// <summary>The refused node.</summary>
+    public ulong NodeId { get; } = nodeId;
+
+    /// <summary>The member that refused it.</summary>
+    public ulong RefusedBy { get; } = refusedBy;
+
+    /// <summary>The disk id the group recorded for <see cref="NodeId"/>.</summary>
+    public ulong RecordedDiskId { get; } = recordedDiskId;
+
+    /// <summary>The disk id of the refused node's storage.</summary>
+    public ulong DiskId { get; } = diskId;
+}

@@ -51,9 +51,15 @@ public static class MessageCodec
     // arrays, so a transport may return the frame's buffer to its pool as soon as Decode returns.
     private static readonly MessagePackSerializerOptions s_options = MessagePackSerializerOptions.Standard
         .WithResolver(CompositeResolver.Create(
-            [new ImmutableArrayFormatter<Entry>(MinEntryBytes), new ImmutableArrayFormatter<ulong>(1)],
+            [
+                new ImmutableArrayFormatter<Entry>(MinEntryBytes), new ImmutableArrayFormatter<ulong>(1),
+                new ImmutableArrayFormatter<MemberDisk>(3), new ImmutableArrayFormatter<ConfChangeItem>(3),
+            ],
             [StandardResolver.Instance]))
         .WithSecurity(MessagePackSecurity.UntrustedData);
+
+    /// <summary>Options for every MessagePack record of the protocol, safe for untrusted input.</summary>
+    internal static MessagePackSerializerOptions Options => s_options;
 
     private static readonly IMessagePackFormatter<RaftMessage> s_messageFormatter =
         s_options.Resolver.GetFormatterWithVerify<RaftMessage>();

@@ -52,4 +52,11 @@ public enum MessageType : byte
     /// the part did not check out.
     /// </summary>
     SnapshotChunkResponse = 14,
+
+    /// <summary>
+    /// Member → node whose <see cref="RaftMessage.DiskId"/> differs from the one the group recorded
+    /// for it: you lost your disk; rejoin under a new id. <see cref="RaftMessage.Context"/> holds
+    /// the recorded disk id (8 bytes, big-endian).
+    /// </summary>
+    Refused = 15,
 }

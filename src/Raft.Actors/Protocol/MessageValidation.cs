@@ -18,7 +18,7 @@ internal static class MessageValidation
     /// <summary>Returns what is wrong with <paramref name="message"/>, or null when it is well-formed.</summary>
     public static string? FindError(RaftMessage message)
     {
-        if (message.Type is < MessageType.Append or > MessageType.SnapshotChunkResponse)
+        if (message.Type is < MessageType.Append or > MessageType.Refused)
         {
             return $"unknown message type {(byte)message.Type}";
         }
@@ -158,7 +158,8 @@ internal static class MessageValidation
 
         // A set, not a pairwise scan: the lists come from the network and may be long.
         var seen = new HashSet<ulong>(voters.Length + learners.Length);
-        return FindMemberError(voters, "voter", seen) ?? FindMemberError(learners, "learner", seen);
+        return FindMemberError(voters, "voter", seen) ?? FindMemberError(learners, "learner", seen) ??
+            FindMemberError(conf.VotersOutgoing.IsDefault ? [] : conf.VotersOutgoing, "outgoing voter", [.. learners]);
     }
 
     private static string? FindMemberError(ImmutableArray<ulong> members, string role, HashSet<ulong> seen)

@@ -53,6 +53,12 @@ public sealed record RaftMessage
     /// <summary>Snapshot: what the snapshot covers.</summary>
     [Key(13)] public SnapshotMetadata? Snapshot { get; init; }
 
+    /// <summary>
+    /// The id the sender's storage drew when it was created (0 = unknown). The group records it
+    /// per member and refuses a member that comes back with another one: it lost its disk.
+    /// </summary>
+    [Key(14)] public ulong DiskId { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"{Type} {From}->{To} t{Term} lt{LogTerm} i{Index} c{Commit}" +

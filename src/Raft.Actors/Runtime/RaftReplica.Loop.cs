@@ -105,6 +105,11 @@ public sealed partial class RaftReplica
     /// <summary>Carries out a Ready in the order its contract demands.</summary>
     private async Task HandleReadyAsync(RaftNode node, Ready ready)
     {
+        if (ready.Refusal is { } refused)
+        {
+            throw new NodeRefusedException(refused.NodeId, refused.RefusedBy, refused.RecordedDiskId, refused.DiskId, refused.ToString());
+        }
+
         if (ready.MessagesNow.Count > 0)
         {
             SendNow(ready.MessagesNow);

@@ -144,7 +144,7 @@ public sealed partial class RaftReplica
             return;
         }
 
-        var metadata = new SnapshotMetadata { Index = applied, Term = node.Log.TermOrZero(applied), ConfState = node.Configuration };
+        var metadata = node.SnapshotMetadataAt(applied);
         var capture = _sessions.TakeSnapshot();
         _snapshotting = true;
         _snapshotWaiters.AddRange(_snapshotRequests);

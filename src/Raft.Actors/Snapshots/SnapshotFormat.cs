@@ -10,7 +10,7 @@ namespace Raft.Actors.Snapshots;
 /// XxHash64 (System.IO.Hashing).
 /// </summary>
 /// <remarks>
-/// <para><b>Header</b> (<c>H = 48 + 8 × (voters + learners)</c> bytes):</para>
+/// <para><b>Header</b> (<c>H = 56 + 8 × (voters + learners + outgoing voters) + 16 × disks</c> bytes):</para>
 /// <code>
 ///  0  4  magic "RSNP"
 ///  4  1  format version (1)
@@ -22,6 +22,8 @@ namespace Raft.Actors.Snapshots;
 /// 24  8  last term
 /// 32  4  voter count V, then V × 8 voter ids
 ///  .  4  learner count L, then L × 8 learner ids
+///  .  4  outgoing voter count O (0 unless joint), then O × 8 ids
+///  .  4  disk count D, then D × (8 node id, 8 disk id)
 /// H-8 8  checksum of bytes [0, H-8), seed 0
 /// </code>
 /// <para><b>Chunk frame</b> (20 bytes, then the payload), one per chunk, numbered from 0. Every
@@ -60,12 +62,12 @@ public static class SnapshotFormat
     public const byte Version = 1;
 
     /// <summary>Bytes of a header without members.</summary>
-    public const int MinHeaderLength = 48;
+    public const int MinHeaderLength = 56;
 
-    /// <summary>Most voters and learners together a header may hold.</summary>
+    /// <summary>Most 8-byte membership words (ids, and two per disk record) a header may hold.</summary>
     public const int MaxMembers = 4096;
 
-    /// <summary>Largest header: <see cref="MinHeaderLength"/> plus <see cref="MaxMembers"/> ids.</summary>
+    /// <summary>Largest header: <see cref="MinHeaderLength"/> plus <see cref="MaxMembers"/> words.</summary>
     public const int MaxHeaderLength = MinHeaderLength + (8 * MaxMembers);
 
     /// <summary>Bytes of a chunk frame before its payload.</summary>
@@ -90,14 +92,18 @@ public static class SnapshotFormat
 
     internal static byte[] EncodeHeader(SnapshotMetadata metadata, SnapshotCodec codec, int chunkSize)
     {
-        var voters = metadata.ConfState.Voters;
-        var learners = metadata.ConfState.Learners;
-        if (voters.Length + learners.Length > MaxMembers)
+        var conf = metadata.ConfState;
+        var voters = OrEmpty(conf.Voters);
+        var learners = OrEmpty(conf.Learners);
+        var outgoing = OrEmpty(conf.VotersOutgoing);
+        var disks = OrEmpty(conf.Disks);
+        var words = voters.Length + learners.Length + outgoing.Length + (2 * disks.Length);
+        if (words > MaxMembers)
         {
-            throw new ArgumentException($"A snapshot header holds at most {MaxMembers} members; this configuration has {voters.Length + learners.Length}.", nameof(metadata));
+            throw new ArgumentException($"A snapshot header holds at most {MaxMembers} membership words; this configuration ({conf}) needs {words}.", nameof(metadata));
         }
 
-        var length = MinHeaderLength + (8 * (voters.Length + learners.Length));
+        var length = MinHeaderLength + (8 * words);
         var bytes = new byte[length];
         var span = bytes.AsSpan();
         Magic.CopyTo(span);
@@ -109,6 +115,9 @@ public static class SnapshotFormat
         BinaryPrimitives.WriteUInt64LittleEndian(span[24..], metadata.Term);
         var at = WriteIds(span, 32, voters);
         at = WriteIds(span, at, learners);
+        at = WriteIds(span, at, outgoing);
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], disks.Length);
+        at = WriteWords(span, at + 4, [.. disks.SelectMany(d => new[] { d.NodeId, d.DiskId })]);
         BinaryPrimitives.WriteUInt64LittleEndian(span[at..], XxHash64.HashToUInt64(span[..at]));
         return bytes;
     }
@@ -171,26 +180,27 @@ public static class SnapshotFormat
         var index = BinaryPrimitives.ReadUInt64LittleEndian(header[16..]);
         var term = BinaryPrimitives.ReadUInt64LittleEndian(header[24..]);
         var room = (length - MinHeaderLength) / 8;
-        var voterCount = BinaryPrimitives.ReadUInt32LittleEndian(header[32..]);
-        if (voterCount > room)
+        var at = 32;
+        var voters = ReadCountedIds(header, ref at, ref room, "voter", name);
+        var learners = ReadCountedIds(header, ref at, ref room, "learner", name);
+        var outgoing = ReadCountedIds(header, ref at, ref room, "outgoing voter", name);
+        var diskWords = ReadCountedIds(header, ref at, ref room, "disk", name, wordsPerItem: 2);
+        if (room != 0)
         {
-            throw HeaderError(name, $"voter count {voterCount} does not fit the header");
+            throw HeaderError(name, $"membership lists leave {room} words of the header unused");
         }
 
-        var voters = ReadIds(header, 36, (int)voterCount);
-        var at = 36 + (8 * (int)voterCount);
-        var learnerCount = BinaryPrimitives.ReadUInt32LittleEndian(header[at..]);
-        if (learnerCount != room - voterCount)
+        var disks = ImmutableArray.CreateBuilder<MemberDisk>(diskWords.Length / 2);
+        for (var i = 0; i < diskWords.Length; i += 2)
         {
-            throw HeaderError(name, $"learner count {learnerCount} does not fill the header");
+            disks.Add(new MemberDisk(diskWords[i], diskWords[i + 1]));
         }
 
-        var learners = ReadIds(header, at + 4, (int)learnerCount);
         var metadata = new SnapshotMetadata
         {
             Index = index,
             Term = term,
-            ConfState = new ConfState { Voters = voters, Learners = learners },
+            ConfState = new ConfState { Voters = voters, Learners = learners, VotersOutgoing = outgoing, Disks = disks.MoveToImmutable() },
         };
         return new SnapshotHeader(Version, codec, chunkSize, metadata);
     }
@@ -263,7 +273,11 @@ public static class SnapshotFormat
     private static int WriteIds(Span<byte> span, int at, ImmutableArray<ulong> ids)
     {
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], ids.Length);
-        at += 4;
+        return WriteWords(span, at + 4, ids);
+    }
+
+    private static int WriteWords(Span<byte> span, int at, ImmutableArray<ulong> ids)
+    {
         foreach (var id in ids)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(span[at..], id);
@@ -272,6 +286,24 @@ public static class SnapshotFormat
 
         return at;
     }
+
+    /// <summary>Reads a count and that many items of <paramref name="wordsPerItem"/> words, checking they fit the <paramref name="room"/> left.</summary>
+    private static ImmutableArray<ulong> ReadCountedIds(ReadOnlySpan<byte> header, ref int at, ref int room, string what, string name, int wordsPerItem = 1)
+    {
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(header[at..]);
+        if (count > (uint)room / (uint)wordsPerItem)
+        {
+            throw HeaderError(name, $"{what} count {count} does not fit the header");
+        }
+
+        var words = (int)count * wordsPerItem;
+        var ids = ReadIds(header, at + 4, words);
+        at += 4 + (8 * words);
+        room -= words;
+        return ids;
+    }
+
+    private static ImmutableArray<T> OrEmpty<T>(ImmutableArray<T> items) => items.IsDefault ? [] : items;
 
     private static ImmutableArray<ulong> ReadIds(ReadOnlySpan<byte> span, int at, int count)
     {

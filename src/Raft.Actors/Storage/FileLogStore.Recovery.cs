@@ -31,6 +31,7 @@ public sealed partial class FileLogStore
         var store = new FileLogStore(directory, options, directoryLock);
         try
         {
+            store._diskId = DiskIdFile.ReadOrCreate(directory);
             store.Recover();
             return store;
         }

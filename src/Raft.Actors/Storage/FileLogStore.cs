@@ -46,6 +46,7 @@ public sealed partial class FileLogStore : ILogStore
     private LogSegment _active = null!;
     private Task<LogSegment>? _spare;
     private HardState _hardState;
+    private ulong _diskId;
     private uint _nextBatch = 1;
     private Exception? _fault;
     private bool _disposed;
@@ -95,7 +96,7 @@ public sealed partial class FileLogStore : ILogStore
         }
 
         var entries = Read(compactedIndex + 1, lastIndex + 1);
-        return ValueTask.FromResult(new LogState(hardState, compactedIndex, compactedTerm, entries));
+        return ValueTask.FromResult(new LogState(hardState, compactedIndex, compactedTerm, entries, _diskId));
     }
 
     /// <inheritdoc />

@@ -70,4 +70,9 @@ public sealed record LogBatch(IReadOnlyList<Entry> Entries, HardState? HardState
 /// <param name="CompactedIndex">Last index removed by compaction (0 = none).</param>
 /// <param name="CompactedTerm">Term of the entry at <paramref name="CompactedIndex"/>.</param>
 /// <param name="Entries">Retained entries, contiguous from <c>CompactedIndex + 1</c>.</param>
-public sealed record LogState(HardState HardState, ulong CompactedIndex, ulong CompactedTerm, IReadOnlyList<Entry> Entries);
+/// <param name="DiskId">
+/// A random id the store drew when it was created, kept for its lifetime (0 = none). The group
+/// records each member's disk id and refuses a member that comes back with another one: it
+/// lost its disk, and with it votes and entries it acknowledged.
+/// </param>
+public sealed record LogState(HardState HardState, ulong CompactedIndex, ulong CompactedTerm, IReadOnlyList<Entry> Entries, ulong DiskId = 0);

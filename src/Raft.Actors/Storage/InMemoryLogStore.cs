@@ -14,6 +14,18 @@ public sealed class InMemoryLogStore : ILogStore
     private ulong _compactedIndex;
     private ulong _compactedTerm;
 
+    /// <summary>Creates an empty store with a random disk id.</summary>
+    public InMemoryLogStore()
+        : this(DiskIdFile.NewDiskId())
+    {
+    }
+
+    /// <summary>Creates an empty store with the given disk id (for deterministic tests and simulations).</summary>
+    public InMemoryLogStore(ulong diskId) => DiskId = diskId;
+
+    /// <summary>The id this store drew when created: a new store stands for a new (or wiped) disk.</summary>
+    public ulong DiskId { get; }
+
     /// <inheritdoc />
     public ulong FirstIndex { get { lock (_gate) { return _compactedIndex + 1; } } }
 
@@ -28,7 +40,7 @@ public sealed class InMemoryLogStore : ILogStore
     {
         lock (_gate)
         {
-            return ValueTask.FromResult(new LogState(_hardState, _compactedIndex, _compactedTerm, _entries.ToArray()));
+            return ValueTask.FromResult(new LogState(_hardState, _compactedIndex, _compactedTerm, _entries.ToArray(), DiskId));
         }
     }
 

@@ -23,8 +23,12 @@ internal sealed class ScenarioDisk
 
             HardState = initial.HardState;
             _entries.AddRange(initial.Entries);
+            DiskId = initial.DiskId;
         }
     }
+
+    /// <summary>The id the node sends as its disk's (0 = none, so no disk is ever recorded or refused).</summary>
+    public ulong DiskId { get; init; }
 
     public HardState HardState { get; private set; }
 
@@ -62,5 +66,5 @@ internal sealed class ScenarioDisk
     }
 
     /// <summary>What a restarted node loads.</summary>
-    public LogState ToLogState() => new(HardState, 0, 0, [.. _entries]);
+    public LogState ToLogState() => new(HardState, 0, 0, [.. _entries], DiskId);
 }

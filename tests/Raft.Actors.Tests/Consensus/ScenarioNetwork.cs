@@ -459,6 +459,28 @@ internal sealed class ScenarioNetwork
         slot.ReadStates.Clear();
     }
 
+    /// <summary>
+    /// Adds a node that is in no configuration yet, as an operator would before adding it to the
+    /// group: it starts with an empty disk and an empty initial membership, and waits for a leader.
+    /// </summary>
+    public RaftNode AddNode(ulong id, ScenarioOptions? options = null, ulong diskId = 0)
+    {
+        var slot = new Slot(id, (options ?? new ScenarioOptions()).For(id, new ConfState()), new SeededRandom(unchecked((Seed * 7919) + (int)id)), new ScenarioDisk { DiskId = diskId });
+        _slots.Add(id, slot);
+        Start(slot);
+        return slot.Node!;
+    }
+
+    /// <summary>Crashes the node, replaces its disk by an empty one with <paramref name="newDiskId"/>, and starts it again.</summary>
+    public RaftNode Wipe(ulong id, ulong newDiskId)
+    {
+        Stop(id);
+        var slot = _slots[id];
+        slot.Disk = new ScenarioDisk { DiskId = newDiskId };
+        Start(slot);
+        return slot.Node!;
+    }
+
     /// <summary>Starts a stopped node from its disk.</summary>
     public void Start(ulong id)
     {
@@ -542,7 +564,7 @@ internal sealed class ScenarioNetwork
 
         public IRandomSource Random { get; } = random;
 
-        public ScenarioDisk Disk { get; } = disk;
+        public ScenarioDisk Disk { get; set; } = disk;
 
         public RaftNode? Node { get; set; }
 

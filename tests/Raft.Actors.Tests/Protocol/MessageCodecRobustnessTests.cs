@@ -149,7 +149,7 @@ public sealed class MessageCodecRobustnessTests
         // process here, which no catch can turn into a ProtocolException.
         var known = MessagePackSerializer.Serialize(Minimal(MessageType.Vote), MessagePackSerializerOptions.Standard);
         var nesting = Enumerable.Repeat((byte)0x91, 1_000_000);
-        var frame = RawFrameWithBody([0x91, 0x9F, .. known[1..], .. nesting, 0xC0]);
+        var frame = RawFrameWithBody([0x91, 0xDC, 0x00, 0x10, .. known[1..], .. nesting, 0xC0]);
 
         var decoded = MessageCodec.Decode(frame);
 

@@ -200,10 +200,10 @@ public sealed class MessageCodecTests
     [Fact]
     public void Unknown_fields_appended_by_a_newer_writer_are_skipped()
     {
-        // A 15th field after the 14 known ones: a record grown under a new [Key] in the same version.
+        // A 16th field after the 15 known ones: a record grown under a new [Key] in the same version.
         var known = MessagePackSerializer.Serialize(Minimal(MessageType.Vote), MessagePackSerializerOptions.Standard);
-        Assert.Equal(0x9E, known[0]);
-        byte[] body = [0x91, 0x9F, .. known[1..], 0x92, 0xA3, (byte)'n', (byte)'e', (byte)'w', 0xC3];
+        Assert.Equal(0x9F, known[0]);
+        byte[] body = [0x91, 0xDC, 0x00, 0x10, .. known[1..], 0x92, 0xA3, (byte)'n', (byte)'e', (byte)'w', 0xC3];
 
         var decoded = Assert.Single(MessageCodec.Decode(RawFrameWithBody(body)));
 

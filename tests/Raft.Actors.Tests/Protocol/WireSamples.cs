@@ -36,8 +36,15 @@ internal static class WireSamples
         {
             Index = 30,
             Term = 5,
-            ConfState = new ConfState { Voters = [1, 2, 3], Learners = [4, ulong.MaxValue] },
+            ConfState = new ConfState
+            {
+                Voters = [1, 2, 3],
+                Learners = [4, ulong.MaxValue],
+                VotersOutgoing = [1, 2, 5],
+                Disks = [new MemberDisk(1, 0xD15C), new MemberDisk(ulong.MaxValue, ulong.MaxValue)],
+            },
         },
+        DiskId = 0xABCD_EF01_2345_6789,
     };
 
     /// <summary>The smallest valid message of <paramref name="type"/>.</summary>
@@ -170,6 +177,7 @@ internal static class WireSamples
         Assert.Equal(expected.RejectHint, actual.RejectHint);
         Assert.Equal(expected.HintTerm, actual.HintTerm);
         Assert.Equal(expected.Context.ToArray(), actual.Context.ToArray());
+        Assert.Equal(expected.DiskId, actual.DiskId);
 
         Assert.False(actual.Entries.IsDefault);
         var expectedEntries = expected.Entries.IsDefault ? [] : expected.Entries;
@@ -201,6 +209,9 @@ internal static class WireSamples
         Assert.Equal(Items(expected.Snapshot.ConfState.Learners), Items(actual.Snapshot.ConfState.Learners));
         Assert.False(actual.Snapshot.ConfState.Voters.IsDefault);
         Assert.False(actual.Snapshot.ConfState.Learners.IsDefault);
+        Assert.Equal(Items(expected.Snapshot.ConfState.VotersOutgoing), Items(actual.Snapshot.ConfState.VotersOutgoing));
+        Assert.Equal<MemberDisk>(expected.Snapshot.ConfState.Disks.IsDefault ? [] : [.. expected.Snapshot.ConfState.Disks], actual.Snapshot.ConfState.Disks.IsDefault ? [] : [.. actual.Snapshot.ConfState.Disks]);
+        Assert.Equal(expected.Snapshot.ConfState, actual.Snapshot.ConfState);
     }
 
     public static void AssertSameBatch(IReadOnlyList<RaftMessage> expected, IReadOnlyList<RaftMessage> actual)
