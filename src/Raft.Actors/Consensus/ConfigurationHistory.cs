@@ -41,14 +41,13 @@ internal sealed class ConfigurationHistory
     }
 
     /// <summary>
-    /// Takes in an appended entry; a configuration entry that does not fit is skipped, and so is
-    /// one at or before the base, which the base (a snapshot's configuration) already includes.
+    /// Takes in an appended entry; a malformed configuration entry is skipped, and so is one at
+    /// or before the base, which the base (a snapshot's configuration) already includes.
     /// </summary>
     public void OnAppended(Entry entry)
     {
         if (entry.Type == EntryType.ConfChange && entry.Index > _baseIndex &&
-            ConfChangeCodec.TryDecode(entry.Data, out var change) &&
-            Membership.Apply(Latest, change, out _) is { } next)
+            ConfigurationCodec.TryDecode(entry.Data, out var next))
         {
             _changes.Add((entry.Index, next));
         }

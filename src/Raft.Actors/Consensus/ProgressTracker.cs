@@ -29,15 +29,21 @@ internal sealed class ProgressTracker
     /// <summary>True when <paramref name="id"/> votes in the incoming or the outgoing voters.</summary>
     public bool IsVoter(ulong id) => Configuration.IsVoter(id);
 
+    /// <summary>The committed configuration whose members keep their progress too (see <see cref="Reconfigure"/>).</summary>
+    public ConfState CommittedConfiguration { get; private set; } = new();
+
     /// <summary>
-    /// Replaces the membership (a configuration entry, or a snapshot). The progress of members
-    /// that stay is kept; a leader adds progress for new members with <see cref="AddMissingProgress"/>.
+    /// Replaces the membership (a configuration entry, or a snapshot). Progress is kept for the
+    /// members of <paramref name="conf"/> and of <paramref name="committed"/>: a member being
+    /// removed still receives the log until its removal commits, so it learns that it was
+    /// removed. A leader adds progress for new members with <see cref="AddMissingProgress"/>.
     /// </summary>
-    public void Reconfigure(ConfState conf)
+    public void Reconfigure(ConfState conf, ConfState committed)
     {
         Configuration = conf;
-        var members = conf.Members().ToHashSet();
-        foreach (var id in _progress.Keys.Where(id => !members.Contains(id)).ToList())
+        CommittedConfiguration = committed;
+        var tracked = conf.Members().Concat(committed.Members()).ToHashSet();
+        foreach (var id in _progress.Keys.Where(id => !tracked.Contains(id)).ToList())
         {
             _progress.Remove(id);
         }
@@ -46,7 +52,7 @@ internal sealed class ProgressTracker
     /// <summary>Starts progress for members that have none at <paramref name="lastIndex"/> + 1; they probe down from there.</summary>
     public void AddMissingProgress(ulong lastIndex)
     {
-        foreach (var id in Configuration.Members())
+        foreach (var id in Configuration.Members().Concat(CommittedConfiguration.Members()))
         {
             if (!_progress.ContainsKey(id))
             {

@@ -24,7 +24,7 @@ public sealed partial class RaftNode
         Campaign(preVote: _options.PreVote);
     }
 
-    private void Campaign(bool preVote)
+    private void Campaign(bool preVote, bool transfer = false)
     {
         ulong voteTerm;
         MessageType requestType;
@@ -67,7 +67,7 @@ public sealed partial class RaftNode
         {
             if (id != Id && _tracker.IsVoter(id))
             {
-                Send(new RaftMessage { Type = requestType, To = id, Term = voteTerm, Index = _log.LastIndex, LogTerm = _log.LastTerm });
+                Send(new RaftMessage { Type = requestType, To = id, Term = voteTerm, Index = _log.LastIndex, LogTerm = _log.LastTerm, Context = transfer ? s_transferContext : default });
             }
         }
     }
@@ -139,6 +139,9 @@ public sealed partial class RaftNode
                 break;
             case MessageType.ReadIndexResponse when TryDecodeId(m.Context, out var requestId):
                 _readStates.Add(new ReadState(requestId, m.Index));
+                break;
+            case MessageType.TimeoutNow:
+                HandleTimeoutNow();
                 break;
         }
     }

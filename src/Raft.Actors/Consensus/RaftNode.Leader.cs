@@ -25,6 +25,7 @@ public sealed partial class RaftNode
     {
         _heartbeatElapsed++;
         _electionElapsed++;
+        TickTransfer();
         if (_electionElapsed >= _options.ElectionTicks)
         {
             _electionElapsed = 0;
@@ -140,6 +141,8 @@ public sealed partial class RaftNode
         while (SendAppend(m.From, pr, sendIfEmpty: false))
         {
         }
+
+        MaybeSendTimeoutNow(m.From, pr);
     }
 
     private void HandleHeartbeatResponse(RaftMessage m, Progress pr)

@@ -19,17 +19,14 @@ public sealed partial class RaftNode
             return ProposeResult.NotLeader(Leader);
         }
 
-        if (WhyNoConfChangeNow() is { } busy)
+        if ((TransferInProgress ?? WhyNoConfChangeNow()) is { } busy)
         {
             return ProposeResult.Busy(Id, busy);
         }
 
-        if (Membership.Apply(_log.Configuration, change, out var error) is null)
-        {
-            return ProposeResult.Invalid(Id, $"{change} does not apply to {_log.Configuration}: {error}");
-        }
-
-        return AppendProposal(EntryType.ConfChange, ConfChangeCodec.Encode(change), 0, 0);
+        return Membership.Apply(_log.Configuration, change, out var error) is { } next
+            ? AppendConfiguration(next)
+            : ProposeResult.Invalid(Id, $"{change} does not apply to {_log.Configuration}: {error}");
     }
 
     /// <summary>
@@ -39,6 +36,9 @@ public sealed partial class RaftNode
     /// elected under an older configuration could commit a change that conflicts with an
     /// uncommitted one it never saw (Ongaro, raft-dev, 2015).
     /// </summary>
+    private ProposeResult AppendConfiguration(ConfState next) =>
+        AppendProposal(EntryType.ConfChange, ConfigurationCodec.Encode(next), 0, 0);
+
     private string? WhyNoConfChangeNow()
     {
         if (Has(PlantedBug.UnguardedConfChange))
@@ -54,26 +54,33 @@ public sealed partial class RaftNode
         return CommittedInCurrentTerm ? null : $"the leader has not yet committed an entry of term {Term}";
     }
 
-    /// <summary>Brings the tracker in line with the log's configuration after the log changed.</summary>
+    /// <summary>Brings the tracker in line with the log's configurations after the log or the commit index moved.</summary>
     private void SyncConfiguration()
     {
         var conf = _log.Configuration;
-        if (ReferenceEquals(conf, _tracker.Configuration))
+        var committed = _log.ConfigurationAt(_log.Committed);
+        var quorumChanged = !ReferenceEquals(conf, _tracker.Configuration);
+        if (!quorumChanged && ReferenceEquals(committed, _tracker.CommittedConfiguration))
         {
             return;
         }
 
-        _tracker.Reconfigure(conf);
-        if (Role == RaftRole.Leader)
+        _tracker.Reconfigure(conf, committed);
+        if (Role != RaftRole.Leader)
         {
-            _tracker.AddMissingProgress(_log.LastIndex);
-            _tracker.Progress[Id].RecentActive = true;
+            return;
+        }
 
-            // Fewer or other voters may make a quorum of what is already replicated.
-            if (MaybeCommit())
-            {
-                OnCommitted();
-            }
+        _tracker.AddMissingProgress(_log.LastIndex);
+        if (_tracker.Progress.TryGetValue(Id, out var self))
+        {
+            self.RecentActive = true;
+        }
+
+        // Fewer or other voters may make a quorum of what is already replicated.
+        if (quorumChanged && MaybeCommit())
+        {
+            OnCommitted();
         }
     }
 
@@ -84,7 +91,8 @@ public sealed partial class RaftNode
     private void OnCommitted()
     {
         BroadcastAppend();
-        if (_log.ConfigurationIndex > _log.Committed)
+        SyncConfiguration();
+        if (Role != RaftRole.Leader || _log.ConfigurationIndex > _log.Committed)
         {
             return;
         }
@@ -108,7 +116,7 @@ public sealed partial class RaftNode
         if (conf.IsJoint && WhyNoConfChangeNow() is null)
         {
             // Thesis §4.3: once the joint configuration commits, the leader moves to the new one.
-            AppendProposal(EntryType.ConfChange, ConfChangeCodec.Encode(ConfChange.LeaveJoint), 0, 0);
+            AppendConfiguration(conf with { VotersOutgoing = [] });
             return;
         }
 
@@ -187,9 +195,9 @@ public sealed partial class RaftNode
             .Select(d => new ConfChangeItem(ConfChangeType.RecordDisk, d.Key, d.Value))
             .ToArray();
         _observedDisks.Clear();
-        if (items.Length > 0)
+        if (items.Length > 0 && Membership.Apply(conf, ConfChange.Of(items), out _) is { } next)
         {
-            AppendProposal(EntryType.ConfChange, ConfChangeCodec.Encode(ConfChange.Of(items)), 0, 0);
+            AppendConfiguration(next);
         }
     }
 }

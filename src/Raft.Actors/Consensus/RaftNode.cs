@@ -58,6 +58,7 @@ public sealed partial class RaftNode
         _log = new RaftLog(restored.CompactedIndex, restored.CompactedTerm, restored.Entries, Math.Max(hs.Commit, applied), applied, snapshot?.ConfState ?? options.InitialConfiguration);
         _snapshot = snapshot;
         _tracker = new ProgressTracker(_log.Configuration, options.MaxInflightMessages, options.MaxInflightBytes);
+        _tracker.Reconfigure(_log.Configuration, _log.ConfigurationAt(_log.Committed));
         _diskId = restored.DiskId;
         _persistedHardState = hs;
         _startedWithEmptyDisk = hs.IsEmpty && restored.Entries.Count == 0 && restored.CompactedIndex == 0 && snapshot is null;
@@ -156,7 +157,9 @@ public sealed partial class RaftNode
     /// <paramref name="sequence"/> identify the proposal so a retry applies at most once.
     /// </summary>
     public ProposeResult Propose(ReadOnlyMemory<byte> data, ulong clientId = 0, ulong sequence = 0) =>
-        AppendProposal(EntryType.Normal, data, clientId, sequence);
+        Role == RaftRole.Leader && TransferInProgress is { } transfer
+            ? ProposeResult.Busy(LeadTransferee, transfer)
+            : AppendProposal(EntryType.Normal, data, clientId, sequence);
 
     /// <summary>
     /// Asks for a linearizable read index. The answer arrives as a <see cref="ReadState"/> with
@@ -376,7 +379,7 @@ public sealed partial class RaftNode
         if (m.Term > Term)
         {
             if (m.Type is MessageType.Vote or MessageType.PreVote &&
-                _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks)
+                _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks && !IsTransferVote(m))
             {
                 // Thesis §4.2.3: we heard from a live leader within the minimum election
                 // timeout; a vote request now comes from a disruptive node. Ignore it.
@@ -501,6 +504,7 @@ public sealed partial class RaftNode
         Leader = 0;
         _electionElapsed = 0;
         _heartbeatElapsed = 0;
+        AbortLeadershipTransfer();
         _randomizedElectionTimeout = _options.ElectionTicks + _random.Next(_options.ElectionTicks);
         _tracker.ResetVotes();
         _reads.Clear();

@@ -43,9 +43,11 @@ public sealed record ConfChangeItem(
     [property: Key(2)] ulong DiskId = 0);
 
 /// <summary>
-/// A membership change, the payload of an <see cref="EntryType.ConfChange"/> entry. It takes
-/// effect on every node as soon as the node appends the entry (thesis §4.1), committed or not;
-/// a truncated entry takes its change back with it. An empty change leaves a joint configuration.
+/// A membership change as proposed to the leader, which checks it against the configuration
+/// in force and appends the configuration it leads to (see <see cref="ConfigurationCodec"/>).
+/// That takes effect on every node as soon as the node appends the entry (thesis §4.1),
+/// committed or not; a truncated entry takes its configuration back with it. An empty change
+/// leaves a joint configuration.
 /// </summary>
 [MessagePackObject]
 public sealed record ConfChange

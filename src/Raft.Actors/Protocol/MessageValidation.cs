@@ -149,11 +149,17 @@ internal static class MessageValidation
             return $"snapshot at index {snapshot.Index} has no configuration";
         }
 
+        return FindConfigurationError(conf) is { } error ? $"snapshot at index {snapshot.Index}: {error}" : null;
+    }
+
+    /// <summary>What is wrong with a configuration, or null: at least one voter, no id 0, no id twice.</summary>
+    public static string? FindConfigurationError(ConfState conf)
+    {
         var voters = conf.Voters.IsDefault ? [] : conf.Voters;
         var learners = conf.Learners.IsDefault ? [] : conf.Learners;
         if (voters.IsEmpty)
         {
-            return $"snapshot at index {snapshot.Index} has a configuration without voters";
+            return "the configuration has no voters";
         }
 
         // A set, not a pairwise scan: the lists come from the network and may be long.
@@ -168,12 +174,12 @@ internal static class MessageValidation
         {
             if (id == 0)
             {
-                return $"snapshot configuration has {role} id 0 (node ids start at 1)";
+                return $"the configuration has {role} id 0 (node ids start at 1)";
             }
 
             if (!seen.Add(id))
             {
-                return $"snapshot configuration lists node {id} more than once (again as {role})";
+                return $"the configuration lists node {id} more than once (again as {role})";
             }
         }
 

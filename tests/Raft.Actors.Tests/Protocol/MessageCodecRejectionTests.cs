@@ -37,7 +37,7 @@ public sealed class MessageCodecRejectionTests
             { "snapshot term 0", snapshot with { Snapshot = meta with { Term = 0 } }, "has term 0" },
             { "snapshot term", snapshot with { Term = 4 }, "snapshot term 5 is above the leader's term 4" },
             { "no conf", snapshot with { Snapshot = meta with { ConfState = null! } }, "has no configuration" },
-            { "no voters", snapshot with { Snapshot = meta with { ConfState = new ConfState { Learners = [4] } } }, "without voters" },
+            { "no voters", snapshot with { Snapshot = meta with { ConfState = new ConfState { Learners = [4] } } }, "has no voters" },
             { "voter 0", snapshot with { Snapshot = meta with { ConfState = ConfState.OfVoters(1, 0) } }, "voter id 0" },
             { "learner 0", snapshot with { Snapshot = meta with { ConfState = new ConfState { Voters = [1], Learners = [0] } } }, "learner id 0" },
             { "voter twice", snapshot with { Snapshot = meta with { ConfState = ConfState.OfVoters(1, 2, 1) } }, "node 1 more than once" },

@@ -104,13 +104,15 @@ public sealed class MembershipRulesTests
     }
 
     [Fact]
-    public void A_change_round_trips_through_its_entry_payload_and_garbage_does_not_decode()
+    public void A_configuration_round_trips_through_its_entry_payload_and_garbage_does_not_decode()
     {
-        var change = ConfChange.Of(Item(AddVoter, 4), Item(RecordDisk, 4, ulong.MaxValue)) with { Transition = ConfChangeTransition.Joint };
+        var joint = Apply(Apply(s_three, ConfChange.Of(Item(RecordDisk, 2, ulong.MaxValue))), ConfChange.Of(Item(Remove, 3), Item(AddVoter, 4)));
 
-        Assert.True(ConfChangeCodec.TryDecode(ConfChangeCodec.Encode(change), out var decoded));
-        Assert.Equal(change, decoded);
-        Assert.False(ConfChangeCodec.TryDecode(new byte[] { 0xC1, 0x00 }, out _));
-        Assert.False(ConfChangeCodec.TryDecode(new byte[] { 0xC0 }, out _));
+        Assert.True(ConfigurationCodec.TryDecode(ConfigurationCodec.Encode(joint), out var decoded));
+        Assert.Equal(joint, decoded);
+        Assert.False(ConfigurationCodec.TryDecode(new byte[] { 0xC1, 0x00 }, out _));
+        Assert.False(ConfigurationCodec.TryDecode(new byte[] { 0xC0 }, out _));
+        Assert.False(ConfigurationCodec.TryDecode(ConfigurationCodec.Encode(new ConfState { Learners = [4] }), out _));
+        Assert.False(ConfigurationCodec.TryDecode(ConfigurationCodec.Encode(ConfState.OfVoters(1, 1)), out _));
     }
 }
