@@ -92,9 +92,9 @@ internal sealed class ScenarioNetwork
     /// <summary>Entries the node's current incarnation applied, in order (a restart replays from index 1).</summary>
     public IReadOnlyList<Entry> Applied(ulong id) => _slots[id].Applied;
 
-    /// <summary>The applied entries that carry data (no-ops left out), as strings.</summary>
+    /// <summary>The client commands a node applied, in order (no-ops and configuration entries left out).</summary>
     public IReadOnlyList<string> AppliedCommands(ulong id) =>
-        [.. _slots[id].Applied.Where(e => !e.Data.IsEmpty).Select(e => Encoding.UTF8.GetString(e.Data.Span))];
+        [.. _slots[id].Applied.Where(e => e.Type == EntryType.Normal && !e.Data.IsEmpty).Select(e => Encoding.UTF8.GetString(e.Data.Span))];
 
     public IReadOnlyList<ReadState> ReadStates(ulong id) => _slots[id].ReadStates;
 
