@@ -20,4 +20,7 @@ internal enum PlantedBug
 
     /// <summary>Propose a configuration change while another is uncommitted, or before the leader committed an entry of its term.</summary>
     UnguardedConfChange = 8,
+
+    /// <summary>Lease reads with a lease of a full election timeout: no allowance for clock drift.</summary>
+    LeaseNoDrift = 16,
 }

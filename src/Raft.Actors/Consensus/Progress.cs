@@ -33,6 +33,12 @@ internal sealed class Progress(ulong next, int maxInflight, long maxInflightByte
     /// <summary>Heard from since the last quorum check (CheckQuorum).</summary>
     public bool RecentActive { get; set; }
 
+    /// <summary>
+    /// The leader tick at which the newest heartbeat this member acknowledged was sent: from then
+    /// on, for an election timeout of its own clock, the member votes for no one else.
+    /// </summary>
+    public long LeaseTick { get; set; } = long.MinValue;
+
     public Inflights Inflights { get; } = new(maxInflight, maxInflightBytes);
 
     public bool IsPaused => State switch

@@ -105,7 +105,8 @@ internal sealed class ProgressTracker
     /// <summary>True when the acknowledgements in <paramref name="acks"/> form a quorum of voters.</summary>
     public bool IsQuorum(IReadOnlySet<ulong> acks) => IsQuorum(acks.Contains);
 
-    private bool IsQuorum(Func<ulong, bool> acked) =>
+    /// <summary>True when the voters for which <paramref name="acked"/> holds form a quorum.</summary>
+    public bool IsQuorum(Func<ulong, bool> acked) =>
         HasMajority(Configuration.Voters, acked) &&
         (!Configuration.IsJoint || HasMajority(Configuration.VotersOutgoing, acked));
 

@@ -207,6 +207,6 @@ public sealed partial class RaftNode
     {
         // The leader sends min(match, commit), so this never commits an entry we do not share.
         _log.CommitTo(Math.Min(m.Commit, _log.LastIndex));
-        Send(new RaftMessage { Type = MessageType.HeartbeatResponse, To = m.From, Context = m.Context });
+        Send(new RaftMessage { Type = MessageType.HeartbeatResponse, To = m.From, Context = m.Context, Index = m.Index });
     }
 }

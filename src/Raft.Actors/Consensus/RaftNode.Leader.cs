@@ -148,6 +148,7 @@ public sealed partial class RaftNode
     private void HandleHeartbeatResponse(RaftMessage m, Progress pr)
     {
         pr.ProbeSent = false;
+        pr.LeaseTick = Math.Max(pr.LeaseTick, (long)m.Index);
         if (pr.State == ProgressState.Replicate && pr.Inflights.IsFull)
         {
             // Appends or their acks were lost: free a slot so replication cannot stall for good.
@@ -213,7 +214,7 @@ public sealed partial class RaftNode
 
     private void HandleReadRequest(PendingRead read)
     {
-        if (Has(PlantedBug.StaleRead))
+        if (Has(PlantedBug.StaleRead) || (CommittedInCurrentTerm && HoldsLease()))
         {
             AnswerRead(read, _log.Committed);
             return;
@@ -289,7 +290,8 @@ public sealed partial class RaftNode
             if (id != Id)
             {
                 // A follower may not have the entries up to our commit yet.
-                Send(new RaftMessage { Type = MessageType.Heartbeat, To = id, Commit = Math.Min(pr.Match, _log.Committed), Context = context });
+                // Index carries our tick; the echo dates the follower's promise not to vote (lease reads).
+                Send(new RaftMessage { Type = MessageType.Heartbeat, To = id, Commit = Math.Min(pr.Match, _log.Committed), Context = context, Index = (ulong)_ticks });
             }
         }
     }
@@ -332,5 +334,22 @@ public sealed partial class RaftNode
         Send(new RaftMessage { Type = MessageType.Append, To = to, Index = prevIndex, LogTerm = prevTerm, Entries = [.. entries], Commit = _log.Committed });
         pr.SentEntries(entries.Length, entries.Length > 0 ? entries[^1].Index : prevIndex, bytes);
         return true;
+    }
+
+    /// <summary>
+    /// True while this leader's lease holds (thesis §6.4.1): a quorum acknowledged heartbeats
+    /// sent less than an election timeout minus the drift bound ago, so no other leader can
+    /// have been elected since. Never during a transfer, which asks voters to ignore the lease.
+    /// </summary>
+    private bool HoldsLease()
+    {
+        if (!_options.LeaseReads || LeadTransferee != 0)
+        {
+            return false;
+        }
+
+        var lease = _options.ElectionTicks - (Has(PlantedBug.LeaseNoDrift) ? 0 : _options.LeaseDriftTicks);
+        var since = _ticks - lease;
+        return _tracker.IsQuorum(id => id == Id || (_tracker.Progress.TryGetValue(id, out var pr) && pr.LeaseTick > since));
     }
 }

@@ -28,6 +28,7 @@ public sealed partial class RaftNode
     private bool _refusalReported;
     private SnapshotMetadata? _snapshot;
     private SnapshotMetadata? _snapshotToInstall;
+    private long _ticks;
     private int _electionElapsed;
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
@@ -125,6 +126,7 @@ public sealed partial class RaftNode
             return;
         }
 
+        _ticks++;
         if (Role == RaftRole.Leader)
         {
             TickLeader();

@@ -45,6 +45,20 @@ public sealed class RaftNodeOptions
     /// </summary>
     public bool CheckQuorum { get; init; } = true;
 
+    /// <summary>
+    /// Serve linearizable reads from the leader's lease, without a quorum round per read (thesis
+    /// §6.4.1). Requires <see cref="CheckQuorum"/>: followers that heard from the leader refuse
+    /// votes for an election timeout, so a leader that heard back from a quorum at tick t stays
+    /// the only leader until t + <see cref="ElectionTicks"/> by their clocks, which is
+    /// t + <see cref="ElectionTicks"/> − <see cref="LeaseDriftTicks"/> by its own. Safe only while
+    /// clock rates differ by less than <see cref="LeaseDriftTicks"/> / <see cref="ElectionTicks"/>
+    /// and the host counts the ticks a paused process missed before serving a read.
+    /// </summary>
+    public bool LeaseReads { get; init; }
+
+    /// <summary>How much shorter than an election timeout the lease is, in ticks: the clock drift bound.</summary>
+    public int LeaseDriftTicks { get; init; } = 2;
+
     /// <summary>Upper bound on the entry bytes in one Append (at least one entry is always sent).</summary>
     public long MaxBytesPerMessage { get; init; } = DefaultMaxBytesPerMessage;
 
@@ -70,6 +84,16 @@ public sealed class RaftNodeOptions
         if (ElectionTicks <= HeartbeatTicks || HeartbeatTicks <= 0)
         {
             throw new ArgumentException($"RaftNodeOptions.ElectionTicks ({ElectionTicks}) must exceed HeartbeatTicks ({HeartbeatTicks}), which must be positive.", nameof(ElectionTicks));
+        }
+
+        if (LeaseReads && !CheckQuorum)
+        {
+            throw new ArgumentException("RaftNodeOptions.LeaseReads requires CheckQuorum: without it followers do not hold back their votes, and a lease proves nothing.", nameof(LeaseReads));
+        }
+
+        if (LeaseReads && (LeaseDriftTicks <= 0 || LeaseDriftTicks >= ElectionTicks))
+        {
+            throw new ArgumentException($"RaftNodeOptions.LeaseDriftTicks ({LeaseDriftTicks}) must be at least 1 and below ElectionTicks ({ElectionTicks}).", nameof(LeaseDriftTicks));
         }
 
         if (MaxInflightMessages <= 0 || MaxBytesPerMessage <= 0 || MaxEntriesPerMessage <= 0 || MaxInflightBytes < 0)

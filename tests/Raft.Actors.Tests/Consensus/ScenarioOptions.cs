@@ -21,6 +21,8 @@ internal sealed record ScenarioOptions
 
     public int MaxEntriesPerMessage { get; init; } = int.MaxValue;
 
+    public bool LeaseReads { get; init; }
+
     public PlantedBug PlantedBugs { get; init; }
 
     public RaftNodeOptions For(ulong id, ConfState configuration) => new()
@@ -33,6 +35,7 @@ internal sealed record ScenarioOptions
         HeartbeatTicks = HeartbeatTicks,
         MaxInflightMessages = MaxInflightMessages,
         MaxEntriesPerMessage = MaxEntriesPerMessage,
+        LeaseReads = LeaseReads,
         PlantedBugs = PlantedBugs,
     };
 }

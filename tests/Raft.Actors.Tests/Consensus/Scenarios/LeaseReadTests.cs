@@ -1,0 +1,91 @@
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
+using Xunit;
+
+namespace Raft.Actors.Tests.Consensus.Scenarios;
+
+/// <summary>Lease-based reads (thesis §6.4.1): answered locally while a quorum's promise not to vote holds.</summary>
+public sealed class LeaseReadTests
+{
+    private static readonly ScenarioOptions s_lease = new() { LeaseReads = true, ElectionTicks = 10 };
+
+    private static ScenarioNetwork LeaderWithLease()
+    {
+        var net = new ScenarioNetwork(3, s_lease);
+        net.Elect(1);
+        net.TickAll(1);
+        return net;
+    }
+
+    [Fact]
+    public void A_read_within_the_lease_is_answered_without_a_quorum_round()
+    {
+        var net = LeaderWithLease();
+        var sent = net.Sent.Count;
+
+        Assert.True(net.ReadIndex(1, requestId: 7));
+        net.Deliver();
+
+        Assert.Equal(new ReadState(7, net.Node(1).CommitIndex), Assert.Single(net.ReadStates(1)));
+        Assert.DoesNotContain(net.Sent.Skip(sent), m => m.Type == MessageType.Heartbeat && !m.Context.IsEmpty);
+    }
+
+    [Fact]
+    public void The_lease_ends_an_election_timeout_minus_the_drift_bound_after_the_last_acknowledged_heartbeat()
+    {
+        var net = LeaderWithLease();
+        net.Isolate(1);
+
+        net.Tick(1, 10 - 2 - 1);
+        Assert.True(net.ReadIndex(1, requestId: 1));
+        net.Deliver();
+        Assert.Single(net.ReadStates(1));
+
+        net.Tick(1, 1);
+        Assert.True(net.ReadIndex(1, requestId: 2));
+        net.Deliver();
+        Assert.Single(net.ReadStates(1)); // read 2 waits for a quorum that cannot answer
+    }
+
+    [Fact]
+    public void Without_the_drift_bound_the_lease_lasts_a_whole_election_timeout()
+    {
+        var net = new ScenarioNetwork(3, s_lease with { PlantedBugs = PlantedBug.LeaseNoDrift });
+        net.Elect(1);
+        net.TickAll(1);
+        net.Isolate(1);
+
+        net.Tick(1, 10 - 1);
+        Assert.True(net.ReadIndex(1, requestId: 1));
+        net.Deliver();
+
+        Assert.Single(net.ReadStates(1));
+    }
+
+    [Fact]
+    public void No_lease_reads_during_a_leadership_transfer()
+    {
+        var net = LeaderWithLease();
+        using (net.Isolate(3))
+        {
+            net.Node(1).TransferLeadership(3);
+            var sent = net.Sent.Count;
+            Assert.True(net.ReadIndex(1, requestId: 1));
+            net.Deliver();
+
+            // The read went through a quorum round, not the lease.
+            Assert.Contains(net.Sent.Skip(sent), m => m.Type == MessageType.Heartbeat && !m.Context.IsEmpty);
+            Assert.Single(net.ReadStates(1));
+        }
+    }
+
+    [Fact]
+    public void Lease_reads_require_check_quorum()
+    {
+        var options = new RaftNodeOptions { Id = 1, InitialConfiguration = ConfState.OfVoters(1, 2, 3), LeaseReads = true, CheckQuorum = false };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("requires CheckQuorum", error.Message);
+    }
+}
