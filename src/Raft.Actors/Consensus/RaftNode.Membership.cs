@@ -36,6 +36,36 @@ public sealed partial class RaftNode
     /// elected under an older configuration could commit a change that conflicts with an
     /// uncommitted one it never saw (Ongaro, raft-dev, 2015).
     /// </summary>
+    /// <summary>
+    /// Unsafe recovery for a group that lost its majority for good: this node starts a new term
+    /// with <paramref name="configuration"/> appended to its own log, as if a leader had
+    /// proposed it, and campaigns under it. Entries the lost majority committed but this node
+    /// lacks are lost, and the surviving members of the new configuration drop whatever they
+    /// hold beyond this node's log. Run it on one survivor only (the most up to date), with the
+    /// others stopped or listed as voters; then add new members in the ordinary way.
+    /// </summary>
+    /// <exception cref="ArgumentException">The configuration is malformed or this node is not one of its voters.</exception>
+    public void UnsafeResetConfiguration(ConfState configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (MessageValidation.FindConfigurationError(configuration) is { } error)
+        {
+            throw new ArgumentException($"Cannot reset to {configuration}: {error}.", nameof(configuration));
+        }
+
+        if (!configuration.Voters.Contains(Id) || configuration.IsJoint)
+        {
+            throw new ArgumentException($"Cannot reset to {configuration}: node {Id} must be one of its voters, and it must not be joint.", nameof(configuration));
+        }
+
+        // A term no leader of the old configuration used: our entry cannot collide with theirs.
+        BecomeFollower(Term + 1, 0);
+        var reset = configuration with { Disks = _log.Configuration.Disks };
+        _log.AppendOwn(new Entry { Index = _log.LastIndex + 1, Term = Term, Type = EntryType.ConfChange, Data = ConfigurationCodec.Encode(reset) });
+        SyncConfiguration();
+        Campaign(preVote: false);
+    }
+
     private ProposeResult AppendConfiguration(ConfState next) =>
         AppendProposal(EntryType.ConfChange, ConfigurationCodec.Encode(next), 0, 0);
 

@@ -345,11 +345,16 @@ public sealed partial class RaftNode
         {
             foreach (var (id, pr) in _tracker.Progress)
             {
-                followers[id] = new FollowerStatus(pr.Match, pr.Next, pr.State, pr.RecentActive);
+                if (id != Id)
+                {
+                    followers[id] = new FollowerStatus(pr.Match, pr.Next, pr.State, pr.RecentActive, _log.LastIndex - Math.Min(pr.Match, _log.LastIndex));
+                }
             }
         }
 
-        return new RaftStatus(Id, Term, Vote, Role, Leader, _log.Committed, _log.Applied, _log.LastIndex, _tracker.Configuration, followers);
+        return new RaftStatus(
+            Id, Group, Term, Vote, Role, Leader, _log.Committed, _log.Applied, _log.LastIndex,
+            _snapshot?.Index ?? 0, _log.Configuration, LeadTransferee, followers);
     }
 
     /// <inheritdoc />

@@ -67,7 +67,7 @@ public sealed partial class RaftReplica
                 break;
             case TickSignal:
                 Volatile.Write(ref _tickQueued, 0);
-                node.Tick();
+                CatchUpTicks(node);
                 break;
             case ProposeRequest propose:
                 var result = node.Propose(propose.Command, propose.Id.ClientId, propose.Id.Sequence);
@@ -77,11 +77,14 @@ public sealed partial class RaftReplica
                 }
                 else
                 {
+                    // Busy means a leadership transfer: the hint names the node about to lead.
                     propose.Completion.TrySetException(new NotLeaderException(Group, result.LeaderHint));
                 }
 
                 break;
             case ReadRequest read:
+                // A lease is measured in ticks: count the ones a pause swallowed before trusting it.
+                CatchUpTicks(node);
                 var readId = ++_nextReadId;
                 if (node.ReadIndex(readId))
                 {
@@ -98,6 +101,15 @@ public sealed partial class RaftReplica
                 break;
             case StatusRequest status:
                 status.Completion.TrySetResult(node.GetStatus());
+                break;
+            case ConfChangeRequest change:
+                HandleConfChange(node, change);
+                break;
+            case TransferRequest transfer:
+                HandleTransfer(node, transfer);
+                break;
+            case ResetRequest reset:
+                HandleReset(node, reset);
                 break;
         }
     }

@@ -33,6 +33,7 @@ public sealed partial class RaftReplica : IAsyncDisposable
     private ITimer? _timer;
     private Task? _loop;
     private int _tickQueued;
+    private long _lastTickAt;
     private ulong _nextReadId;
     private volatile ReplicaView _view = new(RaftRole.Follower, 0, 0, 0, 0);
     private volatile Exception? _fault;
@@ -113,6 +114,7 @@ public sealed partial class RaftReplica : IAsyncDisposable
         }
 
         _node = new RaftNode(_options.Node, _random, state, snapshot);
+        _lastTickAt = _time.GetTimestamp();
         ScheduleFirstSnapshot(snapshot);
         Publish();
         _loop = Task.Run(RunAsync, CancellationToken.None);
@@ -226,6 +228,29 @@ public sealed partial class RaftReplica : IAsyncDisposable
     {
         var node = _node!;
         _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex);
+        CompleteLeaderChangeWaiters(node.Leader);
+    }
+
+    /// <summary>
+    /// Ticks the node once for every tick interval that passed since the last tick, so a loop
+    /// that was paused (GC, a stalled host) catches up logical time before acting: a leader
+    /// must not serve a lease read on a clock that stood still while its followers' ran. A
+    /// backlog longer than two election timeouts is cut: by then every timeout has fired.
+    /// </summary>
+    private void CatchUpTicks(RaftNode node)
+    {
+        var interval = _options.TickInterval.Ticks;
+        var due = _time.GetElapsedTime(_lastTickAt).Ticks / interval;
+        if (due <= 0)
+        {
+            return;
+        }
+
+        _lastTickAt += (long)(due * interval * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+        for (var i = Math.Min(due, 2L * _options.Node.ElectionTicks); i > 0; i--)
+        {
+            node.Tick();
+        }
     }
 
     private sealed record ReplicaView(RaftRole Role, ulong Term, ulong Leader, ulong Commit, ulong Applied);
