@@ -15,7 +15,7 @@ namespace Raft.Actors.Runtime;
 /// in flight goes into the next one, so batching needs no timers.
 /// </summary>
 /// <remarks>Thread-safe: every public member may be called from any thread.</remarks>
-public sealed partial class RaftReplica : IAsyncDisposable
+public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
 {
     private readonly RaftReplicaOptions _options;
     private readonly ILogStore _store;
