@@ -83,8 +83,12 @@ public sealed partial class RaftReplica
 
                 break;
             case ReadRequest read:
-                // A lease is measured in ticks: count the ones a pause swallowed before trusting it.
-                CatchUpTicks(node);
+                if (_options.Node.LeaseReads && node.Role == RaftRole.Leader)
+                {
+                    // A lease is measured in ticks: count the ones a pause swallowed before trusting it.
+                    CatchUpTicks(node);
+                }
+
                 var readId = ++_nextReadId;
                 if (node.ReadIndex(readId))
                 {

@@ -232,21 +232,30 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// Ticks the node once for every tick interval that passed since the last tick, so a loop
-    /// that was paused (GC, a stalled host) catches up logical time before acting: a leader
-    /// must not serve a lease read on a clock that stood still while its followers' ran. A
-    /// backlog longer than two election timeouts is cut: by then every timeout has fired.
+    /// Ticks the node. A leader serving lease reads is ticked once for every tick interval
+    /// that passed since its last tick, so after a pause (GC, a stalled host) it does not serve
+    /// a lease read on a clock that stood still while its followers' ran; a backlog longer than
+    /// two election timeouts is cut, as by then every timeout has fired. Everyone else gets one
+    /// tick per signal: a late tick only makes a follower slower to start an election, which
+    /// costs nothing but time, while a burst of caught-up ticks after a stall would start one.
     /// </summary>
     private void CatchUpTicks(RaftNode node)
     {
-        var interval = _options.TickInterval.Ticks;
-        var due = _time.GetElapsedTime(_lastTickAt).Ticks / interval;
+        var now = _time.GetTimestamp();
+        var due = _time.GetElapsedTime(_lastTickAt, now).Ticks / _options.TickInterval.Ticks;
+        if (!_options.Node.LeaseReads || node.Role != RaftRole.Leader)
+        {
+            _lastTickAt = now;
+            node.Tick();
+            return;
+        }
+
         if (due <= 0)
         {
             return;
         }
 
-        _lastTickAt += (long)(due * interval * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+        _lastTickAt += (long)(due * _options.TickInterval.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
         for (var i = Math.Min(due, 2L * _options.Node.ElectionTicks); i > 0; i--)
         {
             node.Tick();

@@ -16,6 +16,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     private readonly string? _dataDirectory;
     private readonly bool _checkQuorum;
     private readonly SnapshotSettings? _snapshots;
+    private readonly HashSet<ulong> _joined = [];
 
     private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout, string? dataDirectory, bool checkQuorum, SnapshotSettings? snapshots)
     {
@@ -64,6 +65,17 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// Starts a replica that is in no configuration yet, on a new store, as an operator would
+    /// before adding it: it waits for a leader to send it the group's log.
+    /// </summary>
+    public async Task StartJoiningReplicaAsync(ulong id)
+    {
+        _joined.Add(id);
+        Stores[id] = _dataDirectory is null ? new InMemoryLogStore() : null!;
+        await StartReplicaAsync(id);
+    }
+
     /// <summary>Starts (or restarts) a replica on its store: the same in-memory store, or its file directory reopened.</summary>
     public async Task StartReplicaAsync(ulong id)
     {
@@ -72,7 +84,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             Stores[id] = await FileLogStore.OpenAsync(Path.Combine(_dataDirectory, $"node-{id}"), new FileLogStoreOptions { SegmentSize = 1 << 20 });
         }
 
-        var members = ConfState.OfVoters([.. Stores.Keys]);
+        var members = _joined.Contains(id) ? new ConfState() : ConfState.OfVoters([.. Stores.Keys.Except(_joined)]);
         var options = new RaftReplicaOptions
         {
             Node = new RaftNodeOptions { Id = id, Group = 7, InitialConfiguration = members, CheckQuorum = _checkQuorum },
