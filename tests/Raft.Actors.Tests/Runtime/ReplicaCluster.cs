@@ -18,14 +18,18 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     private readonly SnapshotSettings? _snapshots;
     private readonly HashSet<ulong> _joined = [];
 
-    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout, string? dataDirectory, bool checkQuorum, SnapshotSettings? snapshots)
+    private ReplicaCluster(Func<IRaftStateMachine> stateMachine, TimeSpan proposalTimeout, string? dataDirectory, bool checkQuorum, SnapshotSettings? snapshots, ulong group)
     {
+        Group = group;
         _stateMachine = stateMachine;
         _proposalTimeout = proposalTimeout;
         _dataDirectory = dataDirectory;
         _checkQuorum = checkQuorum;
         _snapshots = snapshots;
     }
+
+    /// <summary>The group id every replica of this cluster carries.</summary>
+    public ulong Group { get; }
 
     public InMemoryNetwork Network { get; } = new();
 
@@ -42,9 +46,9 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     /// Starts a cluster; with <paramref name="dataDirectory"/>, each replica keeps a <see cref="FileLogStore"/> under it.
     /// With <paramref name="snapshots"/>, each replica takes snapshots into its own store (in memory, or files under the data directory).
     /// </summary>
-    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null, string? dataDirectory = null, bool checkQuorum = true, SnapshotSettings? snapshots = null)
+    public static async Task<ReplicaCluster> StartAsync(int size = 3, Func<IRaftStateMachine>? stateMachine = null, TimeSpan? proposalTimeout = null, string? dataDirectory = null, bool checkQuorum = true, SnapshotSettings? snapshots = null, ulong group = 7)
     {
-        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5), dataDirectory, checkQuorum, snapshots);
+        var cluster = new ReplicaCluster(stateMachine ?? (() => new KvStateMachine()), proposalTimeout ?? TimeSpan.FromSeconds(5), dataDirectory, checkQuorum, snapshots, group);
         for (ulong id = 1; id <= (ulong)size; id++)
         {
             cluster.Stores[id] = dataDirectory is null ? new InMemoryLogStore() : null!;
@@ -87,7 +91,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         var members = _joined.Contains(id) ? new ConfState() : ConfState.OfVoters([.. Stores.Keys.Except(_joined)]);
         var options = new RaftReplicaOptions
         {
-            Node = new RaftNodeOptions { Id = id, Group = 7, InitialConfiguration = members, CheckQuorum = _checkQuorum },
+            Node = new RaftNodeOptions { Id = id, Group = Group, InitialConfiguration = members, CheckQuorum = _checkQuorum },
             TickInterval = TimeSpan.FromMilliseconds(10),
             ProposalTimeout = _proposalTimeout,
             SnapshotStore = SnapshotStores.GetValueOrDefault(id),
