@@ -15,6 +15,9 @@ internal sealed class ReadIndexQueue
     /// <summary>True when reads wait for a round to be started.</summary>
     public bool HasUnsent => _unsent.Count > 0;
 
+    /// <summary>True when no read waits for anything.</summary>
+    public bool IsEmpty => _unsent.Count == 0 && _awaitingTermCommit.Count == 0 && _rounds.Count == 0;
+
     /// <summary>Queues a read; before the leader commits an entry of its term it must wait (Raft §8).</summary>
     public void Add(PendingRead read, bool committedInTerm) => (committedInTerm ? _unsent : _awaitingTermCommit).Add(read);
 

@@ -59,4 +59,11 @@ public enum MessageType : byte
     /// the recorded disk id (8 bytes, big-endian).
     /// </summary>
     Refused = 15,
+
+    /// <summary>
+    /// Host → host, runtime only (never stepped into a core; <see cref="RaftMessage.Group"/> is
+    /// unused): I am alive. One per node pair stands for every group the two share, so groups
+    /// that went quiet need no heartbeats of their own.
+    /// </summary>
+    NodeHeartbeat = 16,
 }

@@ -18,7 +18,7 @@ internal static class MessageValidation
     /// <summary>Returns what is wrong with <paramref name="message"/>, or null when it is well-formed.</summary>
     public static string? FindError(RaftMessage message)
     {
-        if (message.Type is < MessageType.Append or > MessageType.Refused)
+        if (message.Type is < MessageType.Append or > MessageType.NodeHeartbeat)
         {
             return $"unknown message type {(byte)message.Type}";
         }

@@ -48,6 +48,7 @@ public sealed partial class RaftReplica
 
     private void Handle(RaftNode node, object item)
     {
+        WakeUnlessQuiet(item);
         switch (item)
         {
             case RaftMessage { Type: MessageType.SnapshotChunk } chunk:
@@ -58,6 +59,9 @@ public sealed partial class RaftReplica
                 break;
             case RaftMessage message:
                 node.Step(message);
+                MaybeQuiesceFollower(node, message);
+                break;
+            case WakeSignal:
                 break;
             case RepeatSnapshot repeat:
                 OnRepeatSnapshot(node, repeat);
@@ -67,7 +71,12 @@ public sealed partial class RaftReplica
                 break;
             case TickSignal:
                 Volatile.Write(ref _tickQueued, 0);
-                CatchUpTicks(node);
+                if (!_asleep)
+                {
+                    CatchUpTicks(node);
+                    MaybeQuiesceLeader(node);
+                }
+
                 break;
             case ProposeRequest propose:
                 var result = node.Propose(propose.Command, propose.Id.ClientId, propose.Id.Sequence);

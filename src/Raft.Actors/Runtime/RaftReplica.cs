@@ -35,7 +35,8 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     private int _tickQueued;
     private long _lastTickAt;
     private ulong _nextReadId;
-    private volatile ReplicaView _view = new(RaftRole.Follower, 0, 0, 0, 0);
+    private volatile ReplicaView _view = new(RaftRole.Follower, 0, 0, 0, 0, []);
+    private ConfState? _publishedConfiguration;
     private volatile Exception? _fault;
 
     /// <summary>Creates a replica; <see cref="StartAsync"/> loads its log and starts it.</summary>
@@ -54,6 +55,20 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         TimeProvider? timeProvider = null,
         IRandomSource? random = null,
         ILogger? logger = null)
+        : this(options, store, stateMachine, transport, timeProvider, random, logger, hosting: null)
+    {
+    }
+
+    /// <summary>A replica driven by a <see cref="RaftHost"/>: ticked by the host, quiescent when idle.</summary>
+    internal RaftReplica(
+        RaftReplicaOptions options,
+        ILogStore store,
+        IRaftStateMachine stateMachine,
+        IRaftTransport transport,
+        TimeProvider? timeProvider,
+        IRandomSource? random,
+        ILogger? logger,
+        ReplicaHosting? hosting)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -68,6 +83,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _random = random ?? new SystemRandomSource();
         _logger = logger ?? NullLogger.Instance;
+        _hosting = hosting;
     }
 
     /// <summary>This replica's node id.</summary>
@@ -87,6 +103,9 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
 
     /// <summary>Highest applied index as of the last loop pass.</summary>
     public ulong AppliedIndex => _view.Applied;
+
+    /// <summary>The group's members (voters and learners) as of the last loop pass.</summary>
+    public IReadOnlyList<ulong> Members => _view.Members;
 
     /// <summary>The failure that stopped this replica, or null while it is healthy.</summary>
     public Exception? Fault => _fault;
@@ -118,7 +137,11 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         ScheduleFirstSnapshot(snapshot);
         Publish();
         _loop = Task.Run(RunAsync, CancellationToken.None);
-        _timer = _time.CreateTimer(_ => EnqueueTick(), null, _options.TickInterval, _options.TickInterval);
+        if (_hosting is null)
+        {
+            _timer = _time.CreateTimer(_ => EnqueueTick(), null, _options.TickInterval, _options.TickInterval);
+        }
+
         LogStarted(NodeId, Group, state.HardState.Term, state.Entries.Count);
     }
 
@@ -215,7 +238,8 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         }
     }
 
-    private void EnqueueTick()
+    /// <summary>Queues a tick (from this replica's timer, or from the host that drives it).</summary>
+    internal void EnqueueTick()
     {
         // At most one tick waits in the mailbox: a loop that fell behind must not replay a backlog of ticks.
         if (Interlocked.Exchange(ref _tickQueued, 1) == 0)
@@ -227,7 +251,9 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     private void Publish()
     {
         var node = _node!;
-        _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex);
+        var members = ReferenceEquals(node.Configuration, _publishedConfiguration) ? _view.Members : [.. node.Configuration.Members()];
+        _publishedConfiguration = node.Configuration;
+        _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex, members);
         CompleteLeaderChangeWaiters(node.Leader);
     }
 
@@ -262,7 +288,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         }
     }
 
-    private sealed record ReplicaView(RaftRole Role, ulong Term, ulong Leader, ulong Commit, ulong Applied);
+    private sealed record ReplicaView(RaftRole Role, ulong Term, ulong Leader, ulong Commit, ulong Applied, IReadOnlyList<ulong> Members);
 
     private sealed record ProposeRequest(ReadOnlyMemory<byte> Command, ProposalId Id, TaskCompletionSource<ReadOnlyMemory<byte>> Completion);
 

@@ -1,0 +1,39 @@
+namespace Raft.Actors.Runtime;
+
+/// <summary>Settings of a <see cref="RaftHost"/>.</summary>
+public sealed class RaftHostOptions
+{
+    /// <summary>This node's stable id: every group hosted here has a replica with this id.</summary>
+    public required ulong NodeId { get; init; }
+
+    /// <summary>One tick for all awake groups every this long (the groups' <see cref="RaftReplicaOptions.TickInterval"/> is not used).</summary>
+    public TimeSpan TickInterval { get; init; } = RaftReplicaOptions.DefaultTickInterval;
+
+    /// <summary>A leader with nothing to do for this many ticks quiesces its group (0 = never).</summary>
+    public int QuiesceAfterTicks { get; init; } = 20;
+
+    /// <summary>How often this node tells every peer node it is alive.</summary>
+    public TimeSpan LivenessInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A peer not heard from for this long is taken for down: the quiescent groups it led wake up and elect.</summary>
+    public TimeSpan LivenessTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (NodeId == 0)
+        {
+            throw new ArgumentException("RaftHostOptions.NodeId must not be 0.", nameof(NodeId));
+        }
+
+        if (TickInterval <= TimeSpan.Zero || LivenessInterval <= TimeSpan.Zero || QuiesceAfterTicks < 0)
+        {
+            throw new ArgumentException($"RaftHostOptions.TickInterval ({TickInterval}) and LivenessInterval ({LivenessInterval}) must be positive and QuiesceAfterTicks ({QuiesceAfterTicks}) not negative.", nameof(TickInterval));
+        }
+
+        if (LivenessTimeout <= LivenessInterval)
+        {
+            throw new ArgumentException($"RaftHostOptions.LivenessTimeout ({LivenessTimeout}) must exceed LivenessInterval ({LivenessInterval}).", nameof(LivenessTimeout));
+        }
+    }
+}
