@@ -87,6 +87,11 @@ public sealed partial class RaftReplica
             _sessions.Restore(reader);
         }
 
+        // The core installs a snapshot only when its log lacks the snapshot's last entry (a log
+        // that holds it just commits up to it) and has dropped its whole log. Given the snapshot's
+        // term, the store does the same when its entry there has another term: the entries after
+        // it came from another history, and a restart before the leader's next append must not
+        // reload them.
         await _store.CompactAsync(snapshot.Index, snapshot.Term).ConfigureAwait(false);
         _nextSnapshotAt = snapshot.Index + _options.SnapshotEveryEntries;
         LogSnapshotInstalled(NodeId, Group, snapshot.Index, snapshot.Term);
@@ -204,7 +209,14 @@ public sealed partial class RaftReplica
         var through = metadata.Index - Math.Min(metadata.Index, _options.CompactionMargin);
         if (through > node.Log.CompactedIndex && through > _store.CompactedIndex)
         {
-            var term = node.Log.TermOrZero(through);
+            // The store drops its whole log when the term it is given differs from its own at that
+            // index (a snapshot of another history). Here the log is this replica's own, applied
+            // and durable: a disagreement is a bug, and compacting on it would lose the log.
+            if (!node.Log.TryTerm(through, out var term) || (_store.TryGetTerm(through, out var stored) && stored != term))
+            {
+                throw new InvalidOperationException($"Replica {NodeId} of group {Group}: compacting through {through}, the core's term ({node.Log.TermOrZero(through)}) and the log store's disagree (log [{node.Log.FirstIndex}, {node.Log.LastIndex}], store [{_store.FirstIndex}, {_store.LastIndex}]).");
+            }
+
             node.Compact(through);
             await _store.CompactAsync(through, term).ConfigureAwait(false);
         }

@@ -312,7 +312,7 @@ public sealed class ReplicaSnapshotTests
         return bytes;
     }
 
-    private static async Task<List<(string Key, string Value)>> WriteAsync(RaftReplica leader, int count)
+    internal static async Task<List<(string Key, string Value)>> WriteAsync(RaftReplica leader, int count)
     {
         var written = new List<(string Key, string Value)>(count);
         for (var i = 0; i < count; i++)
@@ -325,7 +325,7 @@ public sealed class ReplicaSnapshotTests
         return written;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    internal static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
