@@ -39,8 +39,18 @@ public sealed class RaftReplicaOptions
     /// <summary>
     /// Take a snapshot once this many entries were applied since the last one (the first one
     /// comes up to a quarter earlier, at random, so that groups do not all snapshot at once).
+    /// With <see cref="SnapshotEveryBytes"/> set, whichever of the two is reached first triggers.
     /// </summary>
     public ulong SnapshotEveryEntries { get; init; } = DefaultSnapshotEveryEntries;
+
+    /// <summary>
+    /// Also take a snapshot once the payloads (<c>Entry.Data</c>) of the entries applied since
+    /// the last one add up to this many bytes, so that a group of large commands does not grow
+    /// its log for <see cref="SnapshotEveryEntries"/> entries. Whichever of the two is reached
+    /// first triggers; the first threshold comes earlier by the same random fraction (up to a
+    /// quarter) as the first <see cref="SnapshotEveryEntries"/>. Null or 0 (the default): off.
+    /// </summary>
+    public long? SnapshotEveryBytes { get; init; }
 
     /// <summary>
     /// Entries kept in the log behind a snapshot, so that a follower slightly behind catches up
@@ -78,6 +88,11 @@ public sealed class RaftReplicaOptions
         if (SnapshotEveryEntries == 0)
         {
             throw new ArgumentException("RaftReplicaOptions.SnapshotEveryEntries must be positive (was 0).", nameof(SnapshotEveryEntries));
+        }
+
+        if (SnapshotEveryBytes < 0)
+        {
+            throw new ArgumentException($"RaftReplicaOptions.SnapshotEveryBytes must be positive, or null or 0 to count entries only (was {SnapshotEveryBytes}).", nameof(SnapshotEveryBytes));
         }
     }
 }
