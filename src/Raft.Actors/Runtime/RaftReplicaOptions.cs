@@ -65,6 +65,17 @@ public sealed class RaftReplicaOptions
     /// </summary>
     public TimeSpan SnapshotPartTimeout { get; init; } = DefaultSnapshotPartTimeout;
 
+    /// <summary>
+    /// Caps the rate at which this replica, as leader, sends snapshot data to followers, in bytes
+    /// per second over all its transfers at once; null (the default): no cap. Parts are spaced
+    /// so that a transfer of <c>B</c> bytes takes at least <c>B / rate</c> less one part. Only
+    /// the transfer waits: replication, commits and clients go on meanwhile. The cap is per
+    /// replica, so a node whose groups send snapshots at the same time sends up to the cap times
+    /// their number. Keep it well above the state's size divided by the time a follower may take
+    /// to catch up.
+    /// </summary>
+    public long? SnapshotTransferBytesPerSecond { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -88,6 +99,11 @@ public sealed class RaftReplicaOptions
         if (SnapshotEveryEntries == 0)
         {
             throw new ArgumentException("RaftReplicaOptions.SnapshotEveryEntries must be positive (was 0).", nameof(SnapshotEveryEntries));
+        }
+
+        if (SnapshotTransferBytesPerSecond <= 0)
+        {
+            throw new ArgumentException($"RaftReplicaOptions.SnapshotTransferBytesPerSecond must be positive, or null for no cap (was {SnapshotTransferBytesPerSecond}).", nameof(SnapshotTransferBytesPerSecond));
         }
 
         if (SnapshotEveryBytes < 0)
