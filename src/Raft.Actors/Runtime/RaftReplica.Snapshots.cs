@@ -9,11 +9,12 @@ namespace Raft.Actors.Runtime;
 /// <summary>Taking, restoring and compacting behind snapshots.</summary>
 public sealed partial class RaftReplica
 {
+    /// <summary>Resolution of the fraction by which the first snapshot comes early.</summary>
+    private const int JitterScale = 1 << 16;
+
     // Callers waiting for the next snapshot to start, and those waiting for the one being written.
     private readonly List<TaskCompletionSource<SnapshotMetadata>> _snapshotRequests = [];
     private readonly List<TaskCompletionSource<SnapshotMetadata>> _snapshotWaiters = [];
-    /// <summary>Resolution of the fraction by which the first snapshot comes early.</summary>
-    private const int JitterScale = 1 << 16;
 
     // When the next snapshot is due: at an applied index, or once the payload bytes applied since
     // the last capture reach a threshold (0 = not counted).

@@ -55,7 +55,7 @@ public interface ILogStore : IAsyncDisposable
     /// snapshot whose last entry has <paramref name="throughTerm"/> covers; afterwards
     /// <see cref="CompactedIndex"/> is <paramref name="throughIndex"/> and its term
     /// <paramref name="throughTerm"/>. What happens to the entries after it depends on whether
-    /// the log agrees with the snapshot there (Raft §7, thesis §5.1):
+    /// the log agrees with the snapshot there (Raft §7, Figure 13):
     /// <list type="bullet">
     /// <item>The store holds an entry at <paramref name="throughIndex"/> of term
     /// <paramref name="throughTerm"/>: the entries after it are kept (by Log Matching the log
