@@ -25,11 +25,17 @@ while (true)
     string line;
     if (roll < 6 && last > compacted)
     {
-        // Compaction, sometimes ahead of the log (a snapshot installed from the leader).
+        // Compaction, sometimes ahead of the log or off it (a snapshot installed from the leader).
         var through = last - compacted > 20_000 || roll < 5
             ? compacted + 1 + (ulong)random.NextInt64((long)(last - compacted))
             : last + (ulong)random.Next(1, 50);
         var throughTerm = store.TryGetTerm(through, out var t) ? t : term;
+        if (through <= last && random.Next(4) == 0)
+        {
+            // A snapshot of another history (a later leader's entry at that index): it replaces the whole log.
+            throughTerm = term + 1;
+        }
+
         term = Math.Max(term, throughTerm);
         line = $"C {through} {throughTerm}";
     }

@@ -335,6 +335,91 @@ public abstract class LogStoreConformance : IAsyncLifetime
         Assert.Equal(11UL, store.FirstIndex);
     }
 
+    /// <summary>
+    /// Compaction through an entry whose term matches the snapshot's keeps the entries after it
+    /// (Raft §7: they may be entries the snapshot does not cover yet).
+    /// </summary>
+    [Fact]
+    public async Task Compaction_through_an_entry_of_the_snapshots_term_keeps_the_entries_after_it()
+    {
+        var store = await CreateAsync();
+        await store.AppendAsync(new LogBatch([.. MakeEntries(1, 10, 1), .. MakeEntries(11, 30, 2)], new HardState(2, 1, 15)));
+        await store.CompactAsync(20, 2);
+        Assert.Equal(20UL, store.CompactedIndex);
+        Assert.Equal(30UL, store.LastIndex);
+        Assert.Equal(MakeEntries(21, 30, 2), await store.ReadAsync(21, 31));
+        store = await ReopenAsync(store);
+        var state = await store.LoadAsync();
+        Assert.Equal(20UL, state.CompactedIndex);
+        Assert.Equal(2UL, state.CompactedTerm);
+        Assert.Equal(MakeEntries(21, 30, 2), state.Entries);
+    }
+
+    /// <summary>
+    /// Compaction through an entry of another term than the snapshot's drops every retained
+    /// entry, also those after it: they came from another history (Raft §7) and must not come
+    /// back after a restart. The log continues after the snapshot.
+    /// </summary>
+    [Fact]
+    public async Task Compaction_through_an_entry_of_another_term_drops_every_retained_entry()
+    {
+        var store = await CreateAsync();
+        await store.AppendAsync(new LogBatch([.. MakeEntries(1, 10, 1), .. MakeEntries(11, 30, 2)], new HardState(2, 1, 10)));
+        await store.CompactAsync(20, 3);
+        Assert.Equal(20UL, store.CompactedIndex);
+        Assert.Equal(20UL, store.LastIndex);
+        Assert.Equal(21UL, store.FirstIndex);
+        Assert.True(store.TryGetTerm(20, out var term));
+        Assert.Equal(3UL, term);
+        Assert.False(store.TryGetTerm(21, out _));
+        Assert.Empty((await store.LoadAsync()).Entries);
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.ReadAsync(21, 22));
+
+        store = await ReopenAsync(store);
+        var reopened = await store.LoadAsync();
+        Assert.Equal(20UL, reopened.CompactedIndex);
+        Assert.Equal(3UL, reopened.CompactedTerm);
+        Assert.Empty(reopened.Entries);
+        Assert.Equal(new HardState(2, 1, 10), reopened.HardState);
+        Assert.Equal(20UL, store.LastIndex);
+
+        await store.AppendAsync(new LogBatch(MakeEntries(21, 22, 3), new HardState(3, 2, 22)));
+        store = await ReopenAsync(store);
+        var state = await store.LoadAsync();
+        Assert.Equal(20UL, state.CompactedIndex);
+        Assert.Equal(MakeEntries(21, 22, 3), state.Entries);
+        Assert.Equal(new HardState(3, 2, 22), state.HardState);
+    }
+
+    /// <summary>
+    /// A log replaced by a snapshot through an entry of another term stays replaced after a
+    /// crash right after, also when the entry that disagreed was in a part of the log the store
+    /// has since freed (a segment deleted).
+    /// </summary>
+    [Fact]
+    public async Task A_log_replaced_by_a_snapshot_stays_replaced_after_a_crash()
+    {
+        var store = await CreateAsync();
+        for (ulong first = 1; first <= 400; first += 40)
+        {
+            await store.AppendAsync(new LogBatch(MakeEntries(first, first + 39, 1, 512), first == 1 ? new HardState(1, 1, 0) : null));
+        }
+
+        await store.CompactAsync(50, 2);
+        store = await CrashAsync(store);
+        var state = await store.LoadAsync();
+        Assert.Equal(50UL, state.CompactedIndex);
+        Assert.Equal(2UL, state.CompactedTerm);
+        Assert.Empty(state.Entries);
+        Assert.Equal(new HardState(1, 1, 0), state.HardState);
+        Assert.Equal(51UL, store.FirstIndex);
+
+        await store.AppendAsync(new LogBatch(MakeEntries(51, 60, 2, 512), null));
+        store = await CrashAsync(store);
+        Assert.Equal(MakeEntries(51, 60, 2, 512), (await store.LoadAsync()).Entries);
+        Assert.Equal(50UL, store.CompactedIndex);
+    }
+
     /// <summary>Hard state is stored with or without entries.</summary>
     [Fact]
     public async Task Hard_state_is_stored_with_or_without_entries()
@@ -458,8 +543,15 @@ public abstract class LogStoreConformance : IAsyncLifetime
                 }
                 else if (roll < 80)
                 {
+                    // Mostly a snapshot of this log; sometimes one ahead of it, or one of another
+                    // history (a later term at its index), which replaces the whole log.
                     var through = model.CompactedIndex + 1 + (ulong)random.NextInt64((long)(last - model.CompactedIndex + (ulong)(random.Next(4) == 0 ? 20 : 0)));
                     var throughTerm = model.TryGetTerm(through, out var t) ? t : term;
+                    if (random.Next(4) == 0)
+                    {
+                        throughTerm = ++term;
+                    }
+
                     await Both(s => s.CompactAsync(through, throughTerm));
                 }
                 else if (roll < 85)

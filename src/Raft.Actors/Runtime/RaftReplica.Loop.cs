@@ -158,6 +158,7 @@ public sealed partial class RaftReplica
         foreach (var entry in ready.CommittedEntries)
         {
             var result = _sessions.Apply(entry);
+            CountApplied(entry);
             if (_proposals.Remove(entry.Index, out var waiter))
             {
                 if (waiter.Term == entry.Term)

@@ -28,6 +28,7 @@ public sealed partial class RaftReplica
     internal const int SnapshotMaxTimeouts = 3;
 
     private readonly Dictionary<ulong, SnapshotTransfer> _transfers = [];
+    private readonly SnapshotThrottle? _snapshotThrottle;
     private SnapshotIntake? _intake;
     private int _transfersStarted;
     private int _transfersSucceeded;
@@ -209,6 +210,12 @@ public sealed partial class RaftReplica
                         if (reader.IsAtEnd)
                         {
                             trailer = next;
+                        }
+
+                        if (_snapshotThrottle is { } throttle)
+                        {
+                            // On this transfer's task: the loop, and the other transfers' turns, go on.
+                            await throttle.WaitAsync(payload.Length, cancellationToken).ConfigureAwait(false);
                         }
 
                         SnapshotPartSent?.Invoke(transfer.To, next);

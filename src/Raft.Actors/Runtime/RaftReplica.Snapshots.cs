@@ -9,10 +9,18 @@ namespace Raft.Actors.Runtime;
 /// <summary>Taking, restoring and compacting behind snapshots.</summary>
 public sealed partial class RaftReplica
 {
+    /// <summary>Resolution of the fraction by which the first snapshot comes early.</summary>
+    private const int JitterScale = 1 << 16;
+
     // Callers waiting for the next snapshot to start, and those waiting for the one being written.
     private readonly List<TaskCompletionSource<SnapshotMetadata>> _snapshotRequests = [];
     private readonly List<TaskCompletionSource<SnapshotMetadata>> _snapshotWaiters = [];
+
+    // When the next snapshot is due: at an applied index, or once the payload bytes applied since
+    // the last capture reach a threshold (0 = not counted).
     private ulong _nextSnapshotAt;
+    private ulong _snapshotBytesDue;
+    private ulong _bytesSinceSnapshot;
     private Task? _snapshotWrite;
     private bool _snapshotting;
 
@@ -87,19 +95,46 @@ public sealed partial class RaftReplica
             _sessions.Restore(reader);
         }
 
+        // The core installs a snapshot only when its log lacks the snapshot's last entry (a log
+        // that holds it just commits up to it) and has dropped its whole log. Given the snapshot's
+        // term, the store does the same when its entry there has another term: the entries after
+        // it came from another history, and a restart before the leader's next append must not
+        // reload them.
         await _store.CompactAsync(snapshot.Index, snapshot.Term).ConfigureAwait(false);
         _nextSnapshotAt = snapshot.Index + _options.SnapshotEveryEntries;
+        _snapshotBytesDue = SnapshotEveryBytes;
+        _bytesSinceSnapshot = 0;
         LogSnapshotInstalled(NodeId, Group, snapshot.Index, snapshot.Term);
     }
 
-    /// <summary>The first snapshot comes at a random point in the last quarter of the interval, so that groups started together spread their snapshots.</summary>
+    private ulong SnapshotEveryBytes => (ulong)(_options.SnapshotEveryBytes ?? 0);
+
+    /// <summary>
+    /// The first snapshot comes at a random point in the last quarter of the interval, so that
+    /// groups started together (a node's restart) spread their snapshots. One draw moves both
+    /// thresholds, entries and bytes, by the same fraction.
+    /// </summary>
     private void ScheduleFirstSnapshot(SnapshotMetadata? latest)
     {
-        var every = _options.SnapshotEveryEntries;
-        var quarter = (int)Math.Min(every / 4, int.MaxValue);
-        var jitter = quarter > 0 ? (ulong)_random.Next(quarter) : 0;
-        _nextSnapshotAt = (latest?.Index ?? 0) + every - jitter;
+        var draw = (uint)_random.Next(JitterScale);
+        _nextSnapshotAt = (latest?.Index ?? 0) + Early(_options.SnapshotEveryEntries, draw);
+        _snapshotBytesDue = Early(SnapshotEveryBytes, draw);
+
+        // Up to a quarter less than the interval: interval - interval / 4 * draw / scale.
+        static ulong Early(ulong every, uint draw) => every - (ulong)((UInt128)(every / 4) * draw / JitterScale);
     }
+
+    /// <summary>On the loop, for each applied entry: counts its payload toward <see cref="RaftReplicaOptions.SnapshotEveryBytes"/>.</summary>
+    private void CountApplied(Entry entry)
+    {
+        if (_snapshotBytesDue > 0)
+        {
+            _bytesSinceSnapshot += (ulong)entry.Data.Length;
+        }
+    }
+
+    private bool SnapshotDue(ulong applied) =>
+        applied >= _nextSnapshotAt || (_snapshotBytesDue > 0 && _bytesSinceSnapshot >= _snapshotBytesDue);
 
     private void HandleSnapshotRequest(RaftNode node, SnapshotRequest request)
     {
@@ -129,7 +164,7 @@ public sealed partial class RaftReplica
 
         var applied = node.AppliedIndex;
         var asked = _snapshotRequests.Count > 0;
-        if (applied == 0 || (!asked && applied < _nextSnapshotAt) || applied <= (node.LatestSnapshot?.Index ?? 0))
+        if (applied == 0 || (!asked && !SnapshotDue(applied)) || applied <= (node.LatestSnapshot?.Index ?? 0))
         {
             if (asked && applied == 0)
             {
@@ -147,6 +182,10 @@ public sealed partial class RaftReplica
         var metadata = node.SnapshotMetadataAt(applied);
         var capture = _sessions.TakeSnapshot();
         _snapshotting = true;
+
+        // The capture covers every byte applied so far; the next interval starts here.
+        _bytesSinceSnapshot = 0;
+        _snapshotBytesDue = SnapshotEveryBytes;
         _snapshotWaiters.AddRange(_snapshotRequests);
         _snapshotRequests.Clear();
         _snapshotWrite = Task.Run(() => WriteSnapshotAsync(snapshots, metadata, capture), CancellationToken.None);
@@ -190,6 +229,7 @@ public sealed partial class RaftReplica
             // Not a fault: the log is intact, the snapshot is only late. Try again after another interval.
             LogSnapshotFailed(NodeId, Group, metadata.Index, error);
             _nextSnapshotAt = node.AppliedIndex + _options.SnapshotEveryEntries;
+            _bytesSinceSnapshot = 0;
             Complete(_snapshotWaiters, null, error);
             return;
         }
@@ -204,7 +244,14 @@ public sealed partial class RaftReplica
         var through = metadata.Index - Math.Min(metadata.Index, _options.CompactionMargin);
         if (through > node.Log.CompactedIndex && through > _store.CompactedIndex)
         {
-            var term = node.Log.TermOrZero(through);
+            // The store drops its whole log when the term it is given differs from its own at that
+            // index (a snapshot of another history). Here the log is this replica's own, applied
+            // and durable: a disagreement is a bug, and compacting on it would lose the log.
+            if (!node.Log.TryTerm(through, out var term) || (_store.TryGetTerm(through, out var stored) && stored != term))
+            {
+                throw new InvalidOperationException($"Replica {NodeId} of group {Group}: compacting through {through}, the core's term ({node.Log.TermOrZero(through)}) and the log store's disagree (log [{node.Log.FirstIndex}, {node.Log.LastIndex}], store [{_store.FirstIndex}, {_store.LastIndex}]).");
+            }
+
             node.Compact(through);
             await _store.CompactAsync(through, term).ConfigureAwait(false);
         }

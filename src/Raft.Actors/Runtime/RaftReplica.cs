@@ -44,7 +44,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     /// <param name="store">The replica's log; the replica owns it and disposes it when stopped.</param>
     /// <param name="stateMachine">The replicated application.</param>
     /// <param name="transport">How messages reach the other replicas.</param>
-    /// <param name="timeProvider">Clock for ticks and timeouts (default: system).</param>
+    /// <param name="timeProvider">Clock for ticks, timeouts and the snapshot transfer cap (default: system).</param>
     /// <param name="random">Election jitter (default: shared random).</param>
     /// <param name="logger">Diagnostics.</param>
     public RaftReplica(
@@ -84,6 +84,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         _random = random ?? new SystemRandomSource();
         _logger = logger ?? NullLogger.Instance;
         _hosting = hosting;
+        _snapshotThrottle = options.SnapshotTransferBytesPerSecond is { } rate ? new SnapshotThrottle(rate, _time) : null;
     }
 
     /// <summary>This replica's node id.</summary>

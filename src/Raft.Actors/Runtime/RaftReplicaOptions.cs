@@ -39,8 +39,18 @@ public sealed class RaftReplicaOptions
     /// <summary>
     /// Take a snapshot once this many entries were applied since the last one (the first one
     /// comes up to a quarter earlier, at random, so that groups do not all snapshot at once).
+    /// With <see cref="SnapshotEveryBytes"/> set, whichever of the two is reached first triggers.
     /// </summary>
     public ulong SnapshotEveryEntries { get; init; } = DefaultSnapshotEveryEntries;
+
+    /// <summary>
+    /// Also take a snapshot once the payloads (<c>Entry.Data</c>) of the entries applied since
+    /// the last one add up to this many bytes, so that a group of large commands does not grow
+    /// its log for <see cref="SnapshotEveryEntries"/> entries. Whichever of the two is reached
+    /// first triggers; the first threshold comes earlier by the same random fraction (up to a
+    /// quarter) as the first <see cref="SnapshotEveryEntries"/>. Null or 0 (the default): off.
+    /// </summary>
+    public long? SnapshotEveryBytes { get; init; }
 
     /// <summary>
     /// Entries kept in the log behind a snapshot, so that a follower slightly behind catches up
@@ -54,6 +64,17 @@ public sealed class RaftReplicaOptions
     /// the transfer up and its core tries again later.
     /// </summary>
     public TimeSpan SnapshotPartTimeout { get; init; } = DefaultSnapshotPartTimeout;
+
+    /// <summary>
+    /// Caps the rate at which this replica, as leader, sends snapshot data to followers, in bytes
+    /// per second over all its transfers at once; null (the default): no cap. Parts are spaced
+    /// so that a transfer of <c>B</c> bytes takes at least <c>B / rate</c> less one part. Only
+    /// the transfer waits: replication, commits and clients go on meanwhile. The cap is per
+    /// replica, so a node whose groups send snapshots at the same time sends up to the cap times
+    /// their number. Keep it well above the state's size divided by the time a follower may take
+    /// to catch up.
+    /// </summary>
+    public long? SnapshotTransferBytesPerSecond { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -78,6 +99,16 @@ public sealed class RaftReplicaOptions
         if (SnapshotEveryEntries == 0)
         {
             throw new ArgumentException("RaftReplicaOptions.SnapshotEveryEntries must be positive (was 0).", nameof(SnapshotEveryEntries));
+        }
+
+        if (SnapshotTransferBytesPerSecond <= 0)
+        {
+            throw new ArgumentException($"RaftReplicaOptions.SnapshotTransferBytesPerSecond must be positive, or null for no cap (was {SnapshotTransferBytesPerSecond}).", nameof(SnapshotTransferBytesPerSecond));
+        }
+
+        if (SnapshotEveryBytes < 0)
+        {
+            throw new ArgumentException($"RaftReplicaOptions.SnapshotEveryBytes must be positive, or null or 0 to count entries only (was {SnapshotEveryBytes}).", nameof(SnapshotEveryBytes));
         }
     }
 }

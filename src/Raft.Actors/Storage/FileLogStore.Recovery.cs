@@ -280,6 +280,15 @@ public sealed partial class FileLogStore
                 case RecordKind.Compaction:
                     _index.Compact(record.Index, record.Term);
                     break;
+                case RecordKind.Reset:
+                    if (record.Index <= _index.CompactedIndex)
+                    {
+                        // The writer resets only above the compaction point, and the point never moves back.
+                        throw new LogCorruptedException(segment.Path, record.Offset, $"log reset at {record.Index} at or below the compaction point {_index.CompactedIndex}", batchStart);
+                    }
+
+                    _index.Replace(record.Index, record.Term);
+                    break;
                 case RecordKind.Entry:
                     ApplyEntry(segment, record, relaxed, batchStart);
                     break;

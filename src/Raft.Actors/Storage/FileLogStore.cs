@@ -156,10 +156,14 @@ public sealed partial class FileLogStore : ILogStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Writes a compaction record and syncs it, then deletes, oldest first, every segment that no
-    /// longer holds a retained entry (never the one being written), syncing the directory after
-    /// each deletion so that a crash leaves a suffix of the segments. Entries of a partly covered
-    /// segment stay on disk but are no longer readable.
+    /// Writes one record and syncs it, then deletes, oldest first, every segment that no longer
+    /// holds a retained entry (never the one being written), syncing the directory after each
+    /// deletion so that a crash leaves a suffix of the segments. Entries of a partly covered
+    /// segment stay on disk but are no longer readable. The record is a compaction record when
+    /// the log agrees with the snapshot (or is shorter than it): replaying it drops entries up to
+    /// the index. When the log holds the index with another term it is a reset record instead,
+    /// which drops every entry before it on replay: the entry that disagreed may lie in a segment
+    /// this call deletes, so replay could not decide that from the entries it still finds.
     /// </remarks>
     public async ValueTask CompactAsync(ulong throughIndex, ulong throughTerm, CancellationToken cancellationToken = default)
     {
@@ -175,11 +179,27 @@ public sealed partial class FileLogStore : ILogStore
             await RollOverAsync().ConfigureAwait(false);
         }
 
-        WriteRecords(s_compactionRecordSize, (span, batch) => RecordFormat.WriteCompaction(span, throughIndex, throughTerm, batch, batchEnd: true));
+        bool reset;
+        lock (_gate)
+        {
+            reset = _index.TryGetTerm(throughIndex, out var term) && term != throughTerm;
+        }
+
+        WriteRecords(s_compactionRecordSize, (span, batch) => reset
+            ? RecordFormat.WriteReset(span, throughIndex, throughTerm, batch, batchEnd: true)
+            : RecordFormat.WriteCompaction(span, throughIndex, throughTerm, batch, batchEnd: true));
         List<LogSegment> deleted = [];
         lock (_gate)
         {
-            _index.Compact(throughIndex, throughTerm);
+            if (reset)
+            {
+                _index.Replace(throughIndex, throughTerm);
+            }
+            else
+            {
+                _index.Compact(throughIndex, throughTerm);
+            }
+
             while (_segments.Count > 1 && _segments[0] != _active && _segments[0].Locations.Count == 0)
             {
                 deleted.Add(_segments[0]);

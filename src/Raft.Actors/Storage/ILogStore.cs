@@ -51,11 +51,25 @@ public interface ILogStore : IAsyncDisposable
     bool TryGetTerm(ulong index, out ulong term);
 
     /// <summary>
-    /// Drops entries up to and including <paramref name="throughIndex"/> (covered by a durable
-    /// snapshot whose last entry has <paramref name="throughTerm"/>). A store may keep more than
-    /// asked (it deletes whole segments) but reports <see cref="CompactedIndex"/> as asked.
-    /// Entries above <see cref="LastIndex"/> may be compacted too (a snapshot ahead of the log):
-    /// the log is then empty and continues at <c>throughIndex + 1</c>.
+    /// Drops entries up to and including <paramref name="throughIndex"/>, which a durable
+    /// snapshot whose last entry has <paramref name="throughTerm"/> covers; afterwards
+    /// <see cref="CompactedIndex"/> is <paramref name="throughIndex"/> and its term
+    /// <paramref name="throughTerm"/>. What happens to the entries after it depends on whether
+    /// the log agrees with the snapshot there (Raft §7, Figure 13):
+    /// <list type="bullet">
+    /// <item>The store holds an entry at <paramref name="throughIndex"/> of term
+    /// <paramref name="throughTerm"/>: the entries after it are kept (by Log Matching the log
+    /// agrees with the snapshot up to there, and what follows may be entries the snapshot lacks).</item>
+    /// <item>The store holds an entry at <paramref name="throughIndex"/> of another term, or
+    /// none (a snapshot ahead of the log): every retained entry is dropped. The log is then empty
+    /// and continues at <c>throughIndex + 1</c>. The entries after a mismatch came from another
+    /// history: none of them can be committed, and a restart must not bring them back.</item>
+    /// </list>
+    /// Either outcome is durable when the returned task completes: it survives a crash and a
+    /// power loss. A crash before then leaves either the log as it was or the outcome, never a
+    /// mix. At or below <see cref="CompactedIndex"/> the call changes nothing. A store may keep
+    /// dropped entries on disk (it deletes whole segments) as long as it never reports or
+    /// reloads them.
     /// </summary>
     ValueTask CompactAsync(ulong throughIndex, ulong throughTerm, CancellationToken cancellationToken = default);
 }

@@ -117,12 +117,16 @@ public sealed class InMemoryLogStore : ILogStore
                 return ValueTask.CompletedTask;
             }
 
-            var drop = (int)Math.Min((ulong)_entries.Count, throughIndex - _compactedIndex);
-            _entries.RemoveRange(0, drop);
-            if (throughIndex > _compactedIndex + (ulong)drop)
+            var last = _compactedIndex + (ulong)_entries.Count;
+            if (throughIndex > last || _entries[(int)(throughIndex - _compactedIndex - 1)].Term != throughTerm)
             {
-                // The snapshot is ahead of the log: nothing retained is contiguous with it.
+                // The snapshot is ahead of the log, or the log left its history at or before the
+                // snapshot's last entry: nothing retained continues the snapshot.
                 _entries.Clear();
+            }
+            else
+            {
+                _entries.RemoveRange(0, (int)(throughIndex - _compactedIndex));
             }
 
             _compactedIndex = throughIndex;

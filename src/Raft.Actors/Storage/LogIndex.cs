@@ -139,6 +139,22 @@ internal sealed class LogIndex(List<LogSegment> segments)
         _terms.RemoveRange(0, drop);
     }
 
+    /// <summary>
+    /// Records a compaction through (<paramref name="index"/>, <paramref name="term"/>) that drops
+    /// every live entry, also those after it: a snapshot replaced a log that disagreed with it.
+    /// </summary>
+    public void Replace(ulong index, ulong term)
+    {
+        if (index <= CompactedIndex)
+        {
+            throw new InvalidOperationException($"Log index broken: replacing the log by a snapshot at {index}, at or below the compaction point {CompactedIndex}.");
+        }
+
+        CompactedIndex = index;
+        CompactedTerm = term;
+        Reset(index);
+    }
+
     /// <summary>Drops every live entry; the log continues at <paramref name="baseIndex"/> + 1.</summary>
     public void Reset(ulong baseIndex)
     {

@@ -17,6 +17,15 @@ internal enum RecordKind : byte
 
     /// <summary>First record of every segment: format, sequence, previous segment's end, state.</summary>
     SegmentHeader = 4,
+
+    /// <summary>
+    /// The log is compacted through (index, term) and every entry written before this record is
+    /// dropped: a snapshot replaced a log that left its history at or before the snapshot's last
+    /// entry. Written instead of <see cref="Compaction"/> when the log holds the snapshot's index
+    /// with another term, because replay could not tell that from the entries alone once the
+    /// segment holding that entry was deleted.
+    /// </summary>
+    Reset = 5,
 }
 
 /// <summary>Per-record flags.</summary>
@@ -110,6 +119,9 @@ internal static class RecordFormat
     public static int WriteCompaction(Span<byte> destination, ulong index, ulong term, uint batch, bool batchEnd) =>
         Seal(destination, 0, RecordKind.Compaction, batchEnd ? RecordFlags.BatchEnd : RecordFlags.None, 0, batch, index, term);
 
+    public static int WriteReset(Span<byte> destination, ulong index, ulong term, uint batch, bool batchEnd) =>
+        Seal(destination, 0, RecordKind.Reset, batchEnd ? RecordFlags.BatchEnd : RecordFlags.None, 0, batch, index, term);
+
     public static int WriteSegmentHeader(Span<byte> destination, in SegmentHeaderInfo info, uint batch, bool batchEnd)
     {
         var p = destination.Slice(HeaderSize, SegmentHeaderPayloadSize);
@@ -156,7 +168,7 @@ internal static class RecordFormat
                 }
 
                 break;
-            case RecordKind.Compaction:
+            case RecordKind.Compaction or RecordKind.Reset:
                 if (length != 0 || entryType != 0 || (flags & RecordFlags.HasSession) != 0)
                 {
                     return false;

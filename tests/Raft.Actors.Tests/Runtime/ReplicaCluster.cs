@@ -98,6 +98,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             SnapshotEveryEntries = _snapshots?.Every ?? RaftReplicaOptions.DefaultSnapshotEveryEntries,
             CompactionMargin = _snapshots?.Margin ?? RaftReplicaOptions.DefaultCompactionMargin,
             SnapshotPartTimeout = _snapshots?.PartTimeout ?? RaftReplicaOptions.DefaultSnapshotPartTimeout,
+            SnapshotTransferBytesPerSecond = _snapshots?.TransferBytesPerSecond,
         };
         var stateMachine = _stateMachine();
         var store = _dataDirectory is null ? new NonDisposingStore(Stores[id]) : Stores[id];
@@ -150,7 +151,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     public static byte[] Cas(string key, string? expected, string value) => new KvCommand(KvCommandType.CompareAndSet, key, value, expected).Encode();
 
     /// <summary>Snapshot policy for every replica of a cluster; a small chunk size makes transfers take many parts.</summary>
-    public sealed record SnapshotSettings(ulong Every, ulong Margin, int ChunkSize = SnapshotOptions.MinChunkSize, TimeSpan? PartTimeout = null);
+    public sealed record SnapshotSettings(ulong Every, ulong Margin, int ChunkSize = SnapshotOptions.MinChunkSize, TimeSpan? PartTimeout = null, long? TransferBytesPerSecond = null);
 
     /// <summary>Lets a stopped replica's in-memory store outlive it, so the replica can be restarted on the same "disk".</summary>
     private sealed class NonDisposingStore(ILogStore inner) : ILogStore

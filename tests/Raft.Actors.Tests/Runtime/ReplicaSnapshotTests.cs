@@ -261,6 +261,75 @@ public sealed class ReplicaSnapshotTests
     }
 
     [Fact]
+    public async Task A_capped_transfer_takes_at_least_its_bytes_over_the_rate_while_the_leader_goes_on_committing()
+    {
+        const long rate = 3_072;
+        await using var cluster = await ReplicaCluster.StartAsync(snapshots: new ReplicaCluster.SnapshotSettings(Every: 10_000, Margin: 0, TransferBytesPerSecond: rate));
+        var leader = await cluster.WaitForLeaderAsync();
+        var lagging = cluster.AnyFollower(leader).NodeId;
+        await cluster.StopReplicaAsync(lagging);
+
+        // Values that do not compress away: a snapshot of some 6 KB in 256-byte chunks, two seconds at the rate.
+        var random = new Random(11);
+        for (var i = 0; i < 40; i++)
+        {
+            await leader.ProposeAsync(ReplicaCluster.Put($"k{i}", Convert.ToHexString(RandomBytes(random, 64))));
+        }
+
+        await leader.SnapshotAsync();
+
+        // What the transfer sends: the header with the first chunk, each chunk, the trailer.
+        long total = 0, lastPart = 0;
+        var source = (await cluster.SnapshotStores[leader.NodeId].GetLatestAsync())!;
+        await using (var frames = await cluster.SnapshotStores[leader.NodeId].OpenFramesAsync(source))
+        {
+            total = frames.HeaderBytes.Length;
+            while (!frames.IsAtEnd)
+            {
+                lastPart = (await frames.ReadFrameAsync()).Length;
+                total += lastPart;
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        var sent = new List<(long Part, TimeSpan At)>();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        leader.SnapshotPartSent = (to, part) =>
+        {
+            if (to == lagging)
+            {
+                lock (sent)
+                {
+                    sent.Add((part, clock.Elapsed));
+                }
+
+                started.TrySetResult();
+            }
+        };
+        await cluster.StartReplicaAsync(lagging);
+        await started.Task.WaitAsync(s_bound);
+
+        // While the transfer waits its turns, the leader commits with the other follower.
+        await leader.ProposeAsync(ReplicaCluster.Put("during", "transfer"));
+        Assert.Equal(0, leader.SnapshotTransfersSucceeded);
+
+        var follower = cluster.Replicas[lagging];
+        await WaitUntilAsync(() => follower.AppliedIndex >= leader.AppliedIndex, "the follower to install the snapshot and catch up");
+        Assert.True(leader.SnapshotTransfersSucceeded >= 1);
+        TimeSpan first, last;
+        lock (sent)
+        {
+            first = sent.Min(s => s.At);
+            last = sent.Max(s => s.At);
+        }
+
+        // Every part but the last is paid for at the rate before the last goes. (A timer may fire
+        // up to a millisecond before its due time; resent parts only add to the time.)
+        var minimum = TimeSpan.FromSeconds((double)(total - lastPart) / rate) - TimeSpan.FromMilliseconds(5);
+        Assert.True(last - first >= minimum, $"{total} bytes sent in {(last - first).TotalMilliseconds:F0} ms; at {rate} B/s that takes at least {minimum.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
     public async Task A_failed_snapshot_write_is_reported_to_the_caller_and_the_next_one_succeeds_without_faulting_the_replica()
     {
         var network = new InMemoryNetwork();
@@ -312,7 +381,7 @@ public sealed class ReplicaSnapshotTests
         return bytes;
     }
 
-    private static async Task<List<(string Key, string Value)>> WriteAsync(RaftReplica leader, int count)
+    internal static async Task<List<(string Key, string Value)>> WriteAsync(RaftReplica leader, int count)
     {
         var written = new List<(string Key, string Value)>(count);
         for (var i = 0; i < count; i++)
@@ -325,7 +394,7 @@ public sealed class ReplicaSnapshotTests
         return written;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    internal static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())

@@ -251,6 +251,50 @@ public sealed class FileLogStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_crash_between_the_segment_deletions_of_a_log_reset_still_replays_the_reset()
+    {
+        // Segments 1..3 hold entries 1..600 of term 1; a snapshot at 100 of term 2 replaces the
+        // log and frees every segment but the active one. A crash after deleting segment 1 leaves
+        // segment 2, whose entries are not the one that disagreed and continue nothing retained.
+        var directory = _root.Sub("reset-half-deleted");
+        string second;
+        var saved = _root.Sub("reset-segment-2.copy");
+        await using (var store = await FileLogStore.OpenAsync(directory, Small))
+        {
+            for (ulong first = 1; first <= 600; first += 40)
+            {
+                await store.AppendAsync(new LogBatch(MakeEntries(first, first + 39, 1, 200), first == 1 ? new HardState(1, 1, 0) : null));
+            }
+
+            Assert.Equal(3, store.SegmentCount);
+            second = Directory.GetFiles(directory, "*.wal").Order().ElementAt(1);
+            File.Copy(second, saved);
+            await store.CompactAsync(100, 2);
+            Assert.Equal(1, store.SegmentCount);
+            Assert.Equal(100UL, store.LastIndex);
+        }
+
+        File.Copy(saved, second);
+        await using (var store = await FileLogStore.OpenAsync(directory, Small))
+        {
+            var state = await store.LoadAsync();
+            Assert.Equal(100UL, state.CompactedIndex);
+            Assert.Equal(2UL, state.CompactedTerm);
+            Assert.Empty(state.Entries);
+            Assert.Equal(new HardState(1, 1, 0), state.HardState);
+            await store.AppendAsync(new LogBatch(MakeEntries(101, 110, 2, 200), new HardState(2, 2, 105)));
+        }
+
+        await using (var store = await FileLogStore.OpenAsync(directory, Small))
+        {
+            var state = await store.LoadAsync();
+            Assert.Equal(100UL, state.CompactedIndex);
+            Assert.Equal(MakeEntries(101, 110, 2, 200), state.Entries);
+            Assert.Equal(new HardState(2, 2, 105), state.HardState);
+        }
+    }
+
+    [Fact]
     public async Task A_batch_larger_than_a_segment_gets_a_segment_of_its_own()
     {
         var directory = _root.Sub("large");
