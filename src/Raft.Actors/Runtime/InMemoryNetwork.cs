@@ -10,18 +10,25 @@ namespace Raft.Actors.Runtime;
 /// </summary>
 public sealed class InMemoryNetwork
 {
-    private readonly ConcurrentDictionary<ulong, RaftReplica> _replicas = new();
+    private readonly ConcurrentDictionary<ulong, IRaftMessageSink> _nodes = new();
     private readonly ConcurrentDictionary<(ulong From, ulong To), bool> _cut = new();
 
     /// <summary>Makes <paramref name="replica"/> reachable as its node id.</summary>
     public void Register(RaftReplica replica)
     {
         ArgumentNullException.ThrowIfNull(replica);
-        _replicas[replica.NodeId] = replica;
+        Register(replica.NodeId, replica);
+    }
+
+    /// <summary>Makes <paramref name="node"/> (a replica, or a <see cref="RaftHost"/> for all its groups) reachable as <paramref name="nodeId"/>.</summary>
+    public void Register(ulong nodeId, IRaftMessageSink node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        _nodes[nodeId] = node;
     }
 
     /// <summary>Makes a node unreachable (its replica stopped or crashed).</summary>
-    public void Unregister(ulong nodeId) => _replicas.TryRemove(nodeId, out _);
+    public void Unregister(ulong nodeId) => _nodes.TryRemove(nodeId, out _);
 
     /// <summary>The transport a replica on <paramref name="nodeId"/> sends through.</summary>
     public IRaftTransport TransportFor(ulong nodeId) => new Transport(this, nodeId);
@@ -32,7 +39,7 @@ public sealed class InMemoryNetwork
     /// <summary>Cuts every link to and from <paramref name="nodeId"/>.</summary>
     public void Isolate(ulong nodeId)
     {
-        foreach (var other in _replicas.Keys)
+        foreach (var other in _nodes.Keys)
         {
             if (other != nodeId)
             {
@@ -49,7 +56,7 @@ public sealed class InMemoryNetwork
     {
         foreach (var m in messages)
         {
-            if (!_cut.ContainsKey((from, m.To)) && _replicas.TryGetValue(m.To, out var target))
+            if (!_cut.ContainsKey((from, m.To)) && _nodes.TryGetValue(m.To, out var target))
             {
                 target.Deliver(m);
             }

@@ -15,7 +15,7 @@ public sealed class MessageCodecRejectionTests
         return new()
         {
             { "type 0", Minimal(MessageType.Vote) with { Type = 0 }, "unknown message type 0" },
-            { "type 16", Minimal(MessageType.Vote) with { Type = (MessageType)16 }, "unknown message type 16" },
+            { "type 17", Minimal(MessageType.Vote) with { Type = (MessageType)17 }, "unknown message type 17" },
             { "chunk without metadata", Minimal(MessageType.SnapshotChunk) with { Snapshot = null }, "SnapshotChunk message carries no snapshot metadata" },
             { "type 255", Minimal(MessageType.Vote) with { Type = (MessageType)255 }, "unknown message type 255" },
             { "from 0", Minimal(MessageType.Vote) with { From = 0 }, "From is 0" },

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
+using Raft.Actors.Runtime;
+using Raft.Actors.StateMachines;
+using Raft.Actors.Storage;
+
+namespace Raft.Actors.Tests.Runtime;
+
+/// <summary>Three <see cref="RaftHost"/>s in one process, each hosting a replica of every group, on an in-memory network that records what is sent.</summary>
+internal sealed class HostCluster : IAsyncDisposable
+{
+    public static readonly ulong[] Nodes = [1, 2, 3];
+
+    private readonly Dictionary<(ulong Node, ulong Group), InMemoryLogStore> _stores = [];
+
+    public InMemoryNetwork Network { get; } = new();
+
+    public Dictionary<ulong, RaftHost> Hosts { get; } = [];
+
+    /// <summary>Every batch handed to the transport, by sending node.</summary>
+    public ConcurrentQueue<(ulong From, RaftMessage[] Messages)> Sent { get; } = new();
+
+    public ulong[] Groups { get; private set; } = [];
+
+    public static async Task<HostCluster> StartAsync(int groups)
+    {
+        var cluster = new HostCluster { Groups = [.. Enumerable.Range(1, groups).Select(g => (ulong)g)] };
+        foreach (var node in Nodes)
+        {
+            await cluster.StartHostAsync(node);
+        }
+
+        return cluster;
+    }
+
+    public async Task StartHostAsync(ulong node)
+    {
+        var host = new RaftHost(
+            new RaftHostOptions { NodeId = node, TickInterval = TimeSpan.FromMilliseconds(10), QuiesceAfterTicks = 10, LivenessInterval = TimeSpan.FromMilliseconds(100), LivenessTimeout = TimeSpan.FromSeconds(2) },
+            new Recording(Network.TransportFor(node), node, Sent));
+        Hosts[node] = host;
+        Network.Register(node, host);
+        foreach (var group in Groups)
+        {
+            var store = _stores.TryGetValue((node, group), out var existing) ? existing : _stores[(node, group)] = new InMemoryLogStore();
+            var options = new RaftReplicaOptions { Node = new RaftNodeOptions { Id = node, Group = group, InitialConfiguration = ConfState.OfVoters(Nodes) } };
+            await host.AddGroupAsync(options, new KeptStore(store), new KvStateMachine());
+        }
+    }
+
+    public async Task StopHostAsync(ulong node)
+    {
+        Network.Unregister(node);
+        await Hosts[node].DisposeAsync();
+        Hosts.Remove(node);
+    }
+
+    /// <summary>The replica that leads <paramref name="group"/> among the running hosts, once all running replicas agree.</summary>
+    public RaftReplica? LeaderOf(ulong group)
+    {
+        var replicas = Hosts.Values.Select(h => h.GetReplica(group)!).ToArray();
+        var leaders = replicas.Where(r => r.Role == RaftRole.Leader).ToArray();
+        return leaders.Length == 1 && replicas.All(r => r.Leader == leaders[0].NodeId) ? leaders[0] : null;
+    }
+
+    public static async Task Until(Func<bool> condition, string what, int seconds = 15)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(seconds))
+            {
+                throw new TimeoutException($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Hosts.Keys.ToArray())
+        {
+            await StopHostAsync(node);
+        }
+    }
+
+    private sealed class Recording(IRaftTransport inner, ulong node, ConcurrentQueue<(ulong, RaftMessage[])> sent) : IRaftTransport
+    {
+        public void Send(IReadOnlyList<RaftMessage> messages)
+        {
+            sent.Enqueue((node, [.. messages]));
+            inner.Send(messages);
+        }
+    }
+
+    /// <summary>A store that outlives its replica, as a disk outlives a process.</summary>
+    private sealed class KeptStore(ILogStore inner) : ILogStore
+    {
+        public ulong FirstIndex => inner.FirstIndex;
+
+        public ulong LastIndex => inner.LastIndex;
+
+        public ulong CompactedIndex => inner.CompactedIndex;
+
+        public ValueTask<LogState> LoadAsync(CancellationToken cancellationToken = default) => inner.LoadAsync(cancellationToken);
+
+        public ValueTask AppendAsync(LogBatch batch, CancellationToken cancellationToken = default) => inner.AppendAsync(batch, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Entry>> ReadAsync(ulong from, ulong toExclusive, CancellationToken cancellationToken = default) => inner.ReadAsync(from, toExclusive, cancellationToken);
+
+        public bool TryGetTerm(ulong index, out ulong term) => inner.TryGetTerm(index, out term);
+
+        public ValueTask CompactAsync(ulong throughIndex, ulong throughTerm, CancellationToken cancellationToken = default) => inner.CompactAsync(throughIndex, throughTerm, cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

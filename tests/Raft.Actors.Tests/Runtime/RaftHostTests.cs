@@ -1,0 +1,94 @@
+using Raft.Actors.Protocol;
+using Raft.Actors.StateMachines;
+using Xunit;
+
+namespace Raft.Actors.Tests.Runtime;
+
+/// <summary>Many groups on one node: shared ticks, quiescence, node-level liveness, one outbox.</summary>
+public sealed class RaftHostTests
+{
+    private static async Task WriteEveryGroupAsync(HostCluster cluster, string value)
+    {
+        await HostCluster.Until(() => cluster.Groups.All(g => cluster.LeaderOf(g) is not null), "every group to elect a leader");
+        foreach (var group in cluster.Groups)
+        {
+            await cluster.LeaderOf(group)!.ProposeAsync(ReplicaCluster.Put("k", value));
+        }
+    }
+
+    [Fact]
+    public async Task Idle_groups_go_quiet_and_only_node_heartbeats_flow()
+    {
+        await using var cluster = await HostCluster.StartAsync(groups: 20);
+        await WriteEveryGroupAsync(cluster, "1");
+
+        await HostCluster.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
+        cluster.Sent.Clear();
+        await Task.Delay(300);
+
+        var sent = cluster.Sent.SelectMany(s => s.Messages).ToArray();
+        Assert.NotEmpty(sent);
+        Assert.All(sent, m => Assert.Equal(MessageType.NodeHeartbeat, m.Type));
+        Assert.All(cluster.Hosts.Values, h => Assert.Equal(20, h.GroupCount));
+    }
+
+    [Fact]
+    public async Task A_write_wakes_a_quiet_group_which_commits_and_goes_quiet_again()
+    {
+        await using var cluster = await HostCluster.StartAsync(groups: 5);
+        await WriteEveryGroupAsync(cluster, "1");
+        await HostCluster.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
+        var leader = cluster.LeaderOf(3)!;
+
+        await leader.ProposeAsync(ReplicaCluster.Put("k", "2"));
+
+        foreach (var host in cluster.Hosts.Values)
+        {
+            Assert.Equal("2", KvResult.ReadValue((await host.GetReplica(3)!.ReadAsync(ReplicaCluster.Get("k"))).Span));
+        }
+
+        await HostCluster.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "the group to go quiet again");
+    }
+
+    [Fact]
+    public async Task When_a_node_stops_the_quiet_groups_it_led_elect_new_leaders_and_the_others_stay_quiet()
+    {
+        await using var cluster = await HostCluster.StartAsync(groups: 12);
+        await WriteEveryGroupAsync(cluster, "1");
+        await HostCluster.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
+        var ledByOne = cluster.Groups.Where(g => cluster.LeaderOf(g)!.NodeId == 1).ToArray();
+        var ledByOthers = cluster.Groups.Except(ledByOne).ToArray();
+
+        await cluster.StopHostAsync(1);
+
+        await HostCluster.Until(() => ledByOne.All(g => cluster.LeaderOf(g) is { } l && l.NodeId != 1), "the groups node 1 led to elect new leaders");
+        foreach (var group in ledByOne)
+        {
+            await cluster.LeaderOf(group)!.ProposeAsync(ReplicaCluster.Put("k", "2"));
+        }
+
+        Assert.All(ledByOthers, g => Assert.All(cluster.Hosts.Values, h => Assert.True(h.GetReplica(g)!.IsAsleep, $"group {g} woke on node {h.NodeId}")));
+    }
+
+    [Fact]
+    public async Task Messages_of_many_groups_share_one_send_per_pass()
+    {
+        await using var cluster = await HostCluster.StartAsync(groups: 30);
+        await WriteEveryGroupAsync(cluster, "1");
+
+        var batches = cluster.Sent.Where(s => s.Messages.Any(m => m.Type != MessageType.NodeHeartbeat)).ToArray();
+
+        Assert.Contains(batches, b => b.Messages.Select(m => m.Group).Distinct().Count() > 1);
+        Assert.True(batches.Sum(b => b.Messages.Length) > 2 * batches.Length, $"{batches.Sum(b => b.Messages.Length)} messages in {batches.Length} sends");
+    }
+
+    [Fact]
+    public async Task A_message_for_a_group_not_hosted_here_is_counted_and_dropped()
+    {
+        await using var cluster = await HostCluster.StartAsync(groups: 1);
+
+        cluster.Hosts[1].Deliver(new RaftMessage { Type = MessageType.Heartbeat, Group = 99, From = 2, To = 1, Term = 1 });
+
+        Assert.Equal(1, cluster.Hosts[1].Undeliverable);
+    }
+}
