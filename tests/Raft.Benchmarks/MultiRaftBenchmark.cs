@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Globalization;
+using Raft.Actors.Consensus;
+using Raft.Actors.Protocol;
+using Raft.Actors.Runtime;
+using Raft.Actors.StateMachines;
+using Raft.Actors.Storage;
+
+namespace Raft.Benchmarks;
+
+/// <summary>
+/// Three <see cref="RaftHost"/>s in one process, each with a replica of every group, on the
+/// in-memory network and in-memory log stores (no disk: this measures the per-group cost of
+/// the runtime, not storage). Prints the idle cost once every group is quiescent, then write
+/// throughput spread over many groups against a single group.
+/// </summary>
+internal static class MultiRaftBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int groups = 10_000, idleSeconds = 30, spreadGroups = 1_000, writeSeconds = 5, writers = 64;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : 0;
+            switch (args[i++])
+            {
+                case "--groups": groups = value; break;
+                case "--idle-seconds": idleSeconds = value; break;
+                case "--spread-groups": spreadGroups = value; break;
+                case "--write-seconds": writeSeconds = value; break;
+                case "--writers": writers = value; break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i - 1]}");
+                    return 2;
+            }
+        }
+
+        var baseline = SettledHeapBytes();
+        var clock = Stopwatch.StartNew();
+        var network = new InMemoryNetwork();
+        ulong[] nodes = [1, 2, 3];
+        var hosts = nodes.Select(n => new RaftHost(new RaftHostOptions { NodeId = n }, network.TransportFor(n))).ToArray();
+        foreach (var host in hosts)
+        {
+            network.Register(host.NodeId, host);
+        }
+
+        for (ulong group = 1; group <= (ulong)groups; group++)
+        {
+            foreach (var host in hosts)
+            {
+                var options = new RaftReplicaOptions { Node = new RaftNodeOptions { Id = host.NodeId, Group = group, InitialConfiguration = ConfState.OfVoters(nodes) } };
+                await host.AddGroupAsync(options, new InMemoryLogStore(), new KvStateMachine());
+            }
+        }
+
+        await WaitAsync(() => Enumerable.Range(1, groups).All(g => LeaderOf(hosts, (ulong)g) is not null), TimeSpan.FromMinutes(5), "every group to elect a leader");
+        var startup = clock.Elapsed;
+        await WaitAsync(() => hosts.All(h => h.AwakeCount == 0), TimeSpan.FromMinutes(5), "every group to go quiet");
+
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var cpuBefore = process.TotalProcessorTime;
+        var idleClock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        process.Refresh();
+        var idleCpu = (process.TotalProcessorTime - cpuBefore) / idleClock.Elapsed * 100;
+        var heap = SettledHeapBytes() - baseline;
+        new Json()
+            .Add("scenario", "multiraft-idle")
+            .Add("groups", groups)
+            .Add("replicas", groups * 3L)
+            .Add("idle_cpu_pct", idleCpu, 2)
+            .Add("bytes_per_replica", heap / (groups * 3L))
+            .Add("startup_s", startup.TotalSeconds, 2)
+            .Add("awake_groups_at_end", hosts.Sum(h => h.AwakeCount))
+            .Print();
+
+        var spread = await WriteAsync(hosts, Math.Min(spreadGroups, groups), writers, writeSeconds);
+        var single = await WriteAsync(hosts, 1, writers, writeSeconds);
+        new Json()
+            .Add("scenario", "multiraft-writes")
+            .Add("storage", "memory (no fsync)")
+            .Add("writers", writers)
+            .Add("spread_groups", Math.Min(spreadGroups, groups))
+            .Add("spread_commits_per_s", spread, 0)
+            .Add("single_commits_per_s", single, 0)
+            .Add("spread_vs_single", spread / single, 2)
+            .Print();
+
+        foreach (var host in hosts)
+        {
+            await host.DisposeAsync();
+        }
+
+        return 0;
+    }
+
+    /// <summary>Commits per second of <paramref name="writers"/> concurrent writers, writer i writing to group i mod <paramref name="groupCount"/> + 1.</summary>
+    private static async Task<double> WriteAsync(RaftHost[] hosts, int groupCount, int writers, int seconds)
+    {
+        long commits = 0;
+        var stop = Stopwatch.StartNew();
+        var value = new string('v', 64);
+        var tasks = Enumerable.Range(0, writers).Select(async w =>
+        {
+            var group = (ulong)(w % groupCount) + 1;
+            var n = 0;
+            while (stop.Elapsed < TimeSpan.FromSeconds(seconds))
+            {
+                var leader = LeaderOf(hosts, group);
+                if (leader is null)
+                {
+                    await Task.Delay(1);
+                    continue;
+                }
+
+                try
+                {
+                    await leader.ProposeAsync(new KvCommand(KvCommandType.Put, $"k{w}", value).Encode());
+                    Interlocked.Increment(ref commits);
+                }
+                catch (NotLeaderException)
+                {
+                }
+
+                group = (ulong)((w + (++n * writers)) % groupCount) + 1;
+            }
+        }).ToArray();
+        await Task.WhenAll(tasks);
+        return commits / stop.Elapsed.TotalSeconds;
+    }
+
+    private static RaftReplica? LeaderOf(RaftHost[] hosts, ulong group)
+    {
+        foreach (var host in hosts)
+        {
+            if (host.GetReplica(group) is { Role: RaftRole.Leader } replica)
+            {
+                return replica;
+            }
+        }
+
+        return null;
+    }
+
+    private static long SettledHeapBytes()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"timed out after {timeout} waiting for {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
