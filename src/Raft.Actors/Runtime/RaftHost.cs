@@ -29,6 +29,8 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
     private readonly ITimer _ticker;
     private readonly ITimer _livenessTimer;
     private long _undeliverable;
+    private ulong[]? _peers;
+    private long _membershipVersion;
 
     /// <summary>Creates a host that sends through <paramref name="transport"/>; wire the transport's inbound side to <see cref="Deliver"/>.</summary>
     public RaftHost(RaftHostOptions options, IRaftTransport transport, TimeProvider? timeProvider = null, ILogger? logger = null)
@@ -75,7 +77,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
             throw new ArgumentException($"Replica options name node {options.Node.Id}, but this host is node {NodeId}.", nameof(options));
         }
 
-        var hosting = new RaftReplica.ReplicaHosting(_options.QuiesceAfterTicks, OnSleepChanged);
+        var hosting = new RaftReplica.ReplicaHosting(_options.QuiesceAfterTicks, OnSleepChanged, InvalidatePeers);
         var replica = new RaftReplica(options, store, stateMachine, _outbox, _time, random, _logger, hosting);
         if (!_groups.TryAdd(options.Node.Group, replica))
         {
@@ -104,6 +106,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
         {
             _awake.TryRemove(group, out _);
             await replica.StopAsync().ConfigureAwait(false);
+            InvalidatePeers();
         }
     }
 
@@ -161,13 +164,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
     /// <summary>Tells every peer we are alive, and wakes the quiescent groups led by a peer that went silent.</summary>
     private void CheckLiveness()
     {
-        var peers = new HashSet<ulong>();
-        foreach (var replica in _groups.Values)
-        {
-            peers.UnionWith(replica.Members);
-        }
-
-        peers.Remove(NodeId);
+        var peers = Volatile.Read(ref _peers) ?? CollectPeers();
         _transport.Send([.. peers.Select(p => new RaftMessage { Type = MessageType.NodeHeartbeat, From = NodeId, To = p })]);
         var down = _liveness.NewlyDown(peers);
         if (down.Count == 0)
@@ -183,6 +180,33 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
                 replica.Wake();
             }
         }
+    }
+
+    /// <summary>Every other node that shares a group with this one; cached until a group's members change.</summary>
+    private ulong[] CollectPeers()
+    {
+        var version = Interlocked.Read(ref _membershipVersion);
+        var peers = new HashSet<ulong>();
+        foreach (var replica in _groups.Values)
+        {
+            peers.UnionWith(replica.Members);
+        }
+
+        peers.Remove(NodeId);
+        var collected = peers.Order().ToArray();
+        if (Interlocked.Read(ref _membershipVersion) == version)
+        {
+            // A change while collecting leaves the cache empty, so the next check collects again.
+            Volatile.Write(ref _peers, collected);
+        }
+
+        return collected;
+    }
+
+    private void InvalidatePeers()
+    {
+        Interlocked.Increment(ref _membershipVersion);
+        Volatile.Write(ref _peers, null);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId}: peer node(s) {Peers} stopped answering; waking the quiescent groups they led")]

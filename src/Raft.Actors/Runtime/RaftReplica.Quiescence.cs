@@ -68,7 +68,8 @@ public sealed partial class RaftReplica
     /// <summary>How a <see cref="RaftHost"/> drives a replica it hosts.</summary>
     /// <param name="QuiesceAfterTicks">Idle ticks after which a leader quiesces its group (0 = never).</param>
     /// <param name="SleepChanged">Told when the group goes to sleep (true) or wakes (false).</param>
-    internal sealed record ReplicaHosting(int QuiesceAfterTicks, Action<RaftReplica, bool> SleepChanged);
+    /// <param name="MembersChanged">Told when the group's members (as published) changed.</param>
+    internal sealed record ReplicaHosting(int QuiesceAfterTicks, Action<RaftReplica, bool> SleepChanged, Action MembersChanged);
 
     private sealed class WakeSignal
     {

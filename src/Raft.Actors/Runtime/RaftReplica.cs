@@ -252,8 +252,17 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     private void Publish()
     {
         var node = _node!;
-        var members = ReferenceEquals(node.Configuration, _publishedConfiguration) ? _view.Members : [.. node.Configuration.Members()];
-        _publishedConfiguration = node.Configuration;
+        var members = _view.Members;
+        if (!ReferenceEquals(node.Configuration, _publishedConfiguration))
+        {
+            _publishedConfiguration = node.Configuration;
+            members = [.. node.Configuration.Members()];
+            if (!members.SequenceEqual(_view.Members))
+            {
+                _hosting?.MembersChanged();
+            }
+        }
+
         _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex, members);
         CompleteLeaderChangeWaiters(node.Leader);
     }
