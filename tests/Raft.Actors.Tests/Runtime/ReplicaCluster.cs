@@ -104,7 +104,11 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         var store = _dataDirectory is null ? new NonDisposingStore(Stores[id]) : Stores[id];
         var replica = new RaftReplica(options, store, stateMachine, Network.TransportFor(id));
         StateMachines[id] = stateMachine;
-        Replicas[id] = replica;
+        lock (Replicas)
+        {
+            Replicas[id] = replica;
+        }
+
         Network.Register(replica);
         await replica.StartAsync();
     }
@@ -113,8 +117,23 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     public async Task StopReplicaAsync(ulong id)
     {
         Network.Unregister(id);
-        await Replicas[id].StopAsync();
-        Replicas.Remove(id);
+        RaftReplica replica;
+        lock (Replicas)
+        {
+            // Out of reach before it stops: a client never picks a stopped replica.
+            Replicas.Remove(id, out replica!);
+        }
+
+        await replica.StopAsync();
+    }
+
+    /// <summary>The running replica on <paramref name="id"/>, or null; safe to call from any thread while the test starts and stops replicas.</summary>
+    public RaftReplica? Find(ulong id)
+    {
+        lock (Replicas)
+        {
+            return Replicas.GetValueOrDefault(id);
+        }
     }
 
     public async Task<RaftReplica> WaitForLeaderAsync(TimeSpan? timeout = null)
