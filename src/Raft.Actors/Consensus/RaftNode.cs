@@ -368,14 +368,6 @@ public sealed partial class RaftNode
 
     private bool Has(PlantedBug bug) => (_options.PlantedBugs & bug) != 0;
 
-    /// <summary>
-    /// With lease reads, a node that restarted keeps the promise it may have given a leader
-    /// before it crashed: it votes for no one during its first election timeout. Otherwise a
-    /// restart would void the quorum's promise that the leader's lease rests on. A node that
-    /// started with an empty disk promised nothing.
-    /// </summary>
-    private bool InStartupLease => _options.LeaseReads && !_startedWithEmptyDisk && _ticks < _options.ElectionTicks;
-
     private bool IsPromotable => _tracker.IsVoter(Id);
 
     private void StepInternal(RaftMessage m)
@@ -394,7 +386,7 @@ public sealed partial class RaftNode
         if (m.Term > Term)
         {
             if (m.Type is MessageType.Vote or MessageType.PreVote &&
-                _options.CheckQuorum && (Leader != 0 || InStartupLease) && _electionElapsed < _options.ElectionTicks && !IsTransferVote(m))
+                _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks && !IsTransferVote(m))
             {
                 // Thesis §4.2.3: we heard from a live leader within the minimum election
                 // timeout; a vote request now comes from a disruptive node. Ignore it.

@@ -80,22 +80,6 @@ public sealed class LeaseReadTests
     }
 
     [Fact]
-    public void A_restarted_follower_keeps_the_lease_promise_for_an_election_timeout()
-    {
-        var net = LeaderWithLease();
-        net.Restart(2);
-        var vote = new RaftMessage { Type = MessageType.PreVote, Group = 0, From = 3, To = 2, Term = net.Node(2).Term + 1, Index = 100, LogTerm = 100 };
-
-        net.Node(2).Step(vote);
-        Assert.Null(net.ProcessReady(2)?.MessagesAfterPersist.SingleOrDefault(m => m.Type == MessageType.PreVoteResponse));
-
-        net.Isolate(2);
-        net.Tick(2, 10);
-        net.Node(2).Step(vote);
-        Assert.False(net.ProcessReady(2)!.MessagesAfterPersist.Single(m => m.Type == MessageType.PreVoteResponse).Reject);
-    }
-
-    [Fact]
     public void Lease_reads_require_check_quorum()
     {
         var options = new RaftNodeOptions { Id = 1, InitialConfiguration = ConfState.OfVoters(1, 2, 3), LeaseReads = true, CheckQuorum = false };
