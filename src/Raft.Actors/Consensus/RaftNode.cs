@@ -365,6 +365,14 @@ public sealed partial class RaftNode
 
     private bool IsPromotable => _tracker.IsVoter(Id);
 
+    /// <summary>
+    /// Whether this node was ever a member, as far as it can tell: a founder, a member of a
+    /// configuration in its log, or a member whose disk the group recorded (a record outlives
+    /// the removal, and the compaction that may have dropped the configurations listing it).
+    /// </summary>
+    private bool WasMember =>
+        _options.InitialConfiguration.Contains(Id) || _log.Configuration.DiskOf(Id) != 0 || _log.EverContained(Id);
+
     private void StepInternal(RaftMessage m)
     {
         if (m.Type == MessageType.Refused)
@@ -447,9 +455,12 @@ public sealed partial class RaftNode
             canVote = false;
         }
 
-        if (_log.LastIndex > 0 && !_log.Configuration.Contains(Id))
+        if (_log.LastIndex > 0 && !_log.Configuration.Contains(Id) && WasMember)
         {
-            // Our log says the group removed us: a removed node never votes again.
+            // Our log says the group removed us: a removed node never votes again. A node added
+            // as a voter that has part of the log but not yet its addition is not in the
+            // configuration either, and must vote like a promoted learner that has not heard of
+            // its promotion: the group may need its vote to elect the leader that would tell it.
             canVote = false;
         }
 
