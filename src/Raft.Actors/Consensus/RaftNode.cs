@@ -30,6 +30,7 @@ public sealed partial class RaftNode
     private SnapshotMetadata? _snapshotToInstall;
     private long _ticks;
     private int _electionElapsed;
+    private int _leasePromiseTicks;
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
     private bool _appendPending;
@@ -65,6 +66,12 @@ public sealed partial class RaftNode
         _startedWithEmptyDisk = hs.IsEmpty && restored.Entries.Count == 0 && restored.CompactedIndex == 0 && snapshot is null;
         Term = hs.Term;
         Vote = hs.Vote;
+
+        // Thesis §6.4.1: a follower that acknowledged a leader promised not to help elect
+        // another for an election timeout, and a leader may be serving reads on that promise.
+        // A restart forgets when it last heard from the leader, so it keeps the promise for a
+        // whole election timeout of its own clock. A node on an empty disk promised nothing.
+        _leasePromiseTicks = options.LeaseReads && !_startedWithEmptyDisk ? options.ElectionTicks : 0;
         BecomeFollower(Term, 0);
     }
 
@@ -127,6 +134,11 @@ public sealed partial class RaftNode
         }
 
         _ticks++;
+        if (_leasePromiseTicks > 0)
+        {
+            _leasePromiseTicks--;
+        }
+
         if (Role == RaftRole.Leader)
         {
             TickLeader();
@@ -388,11 +400,12 @@ public sealed partial class RaftNode
 
         if (m.Term > Term)
         {
-            if (m.Type is MessageType.Vote or MessageType.PreVote &&
-                _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks && !IsTransferVote(m))
+            if (m.Type is MessageType.Vote or MessageType.PreVote && !IsTransferVote(m) &&
+                ((_options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks) || _leasePromiseTicks > 0))
             {
                 // Thesis §4.2.3: we heard from a live leader within the minimum election
-                // timeout; a vote request now comes from a disruptive node. Ignore it.
+                // timeout (or may have, just before a restart); a vote request now comes from a
+                // disruptive node, and granting it would break a leader's lease. Ignore it.
                 return;
             }
 

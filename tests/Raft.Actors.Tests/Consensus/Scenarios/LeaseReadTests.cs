@@ -63,6 +63,40 @@ public sealed class LeaseReadTests
     }
 
     [Fact]
+    public void A_follower_that_restarts_keeps_the_promise_it_gave_before_the_crash()
+    {
+        // Found by the membership simulation's lease race: node 2 acknowledged node 1's lease,
+        // crashed and came straight back. Knowing of no leader, it voted for node 3 at once, and
+        // node 1 went on answering reads from its lease while node 3 committed writes.
+        var net = LeaderWithLease();
+        net.Isolate(1);
+        net.Restart(2);
+        var before = net.Delivered.Count;
+
+        net.Campaign(3);
+        net.Deliver();
+
+        Assert.NotEqual(RaftRole.Leader, net.Node(3).Role);
+        Assert.DoesNotContain(net.Delivered.Skip(before), m => m.From == 2 && m.Type is MessageType.PreVoteResponse or MessageType.VoteResponse && !m.Reject);
+
+        // An election timeout later by its own clock, node 2 may vote again.
+        net.Tick(2, 10);
+        net.Campaign(3);
+        net.Deliver();
+        Assert.True(net.Leader is 2 or 3, net.ToString());
+        net.AssertSafe();
+    }
+
+    [Fact]
+    public void A_node_starting_on_an_empty_disk_votes_at_once_even_with_lease_reads()
+    {
+        // It cannot have promised anything: a new group elects without waiting.
+        var net = new ScenarioNetwork(3, s_lease);
+
+        net.Elect(1);
+    }
+
+    [Fact]
     public void No_lease_reads_during_a_leadership_transfer()
     {
         var net = LeaderWithLease();
