@@ -531,6 +531,7 @@ public sealed partial class RaftNode
         _electionElapsed = 0;
         _heartbeatElapsed = 0;
         AbortLeadershipTransfer();
+        _leaseForfeited = false;
         _randomizedElectionTimeout = _options.ElectionTicks + _random.Next(_options.ElectionTicks);
         _tracker.ResetVotes();
         _reads.Clear();

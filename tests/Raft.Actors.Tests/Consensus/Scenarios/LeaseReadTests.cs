@@ -114,6 +114,37 @@ public sealed class LeaseReadTests
     }
 
     [Fact]
+    public void A_leader_that_asked_for_a_transfer_serves_no_lease_read_again_in_its_term()
+    {
+        // TimeoutNow makes the target campaign with votes that set leases aside. If it arrives
+        // late, after the leader gave the transfer up and went back to its lease, the target
+        // wins while the leader still answers reads from that lease.
+        var net = LeaderWithLease();
+        using (net.Hold(m => m.Type == MessageType.TimeoutNow))
+        {
+            Assert.Equal(ProposeStatus.Accepted, net.Node(1).TransferLeadership(2).Status);
+            net.TickAll(10); // the transfer is abandoned; heartbeats keep being acknowledged
+        }
+
+        Assert.Equal(0UL, net.Node(1).LeadTransferee);
+        using (net.Drop(m => m.To == 1))
+        {
+            Assert.Equal(1, net.Release());
+            net.Deliver();
+            Assert.Equal(RaftRole.Leader, net.Node(2).Role);
+
+            var sent = net.Sent.Count;
+            Assert.True(net.ReadIndex(1, requestId: 9));
+            net.Deliver();
+
+            Assert.Empty(net.ReadStates(1));
+            Assert.Contains(net.Sent.Skip(sent), m => m.From == 1 && m.Type == MessageType.Heartbeat && !m.Context.IsEmpty);
+        }
+
+        net.AssertSafe();
+    }
+
+    [Fact]
     public void Lease_reads_require_check_quorum()
     {
         var options = new RaftNodeOptions { Id = 1, InitialConfiguration = ConfState.OfVoters(1, 2, 3), LeaseReads = true, CheckQuorum = false };
