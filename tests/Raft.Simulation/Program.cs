@@ -2,12 +2,17 @@ using System.Diagnostics;
 using Raft.Actors.Testing.Simulation;
 
 // Runs many seeded simulations of a Raft group under faults and reports every seed that broke
-// an invariant. Usage: --seeds N [--start S] [--nodes 3|5] [--plant NAME] [--verbose]
+// an invariant. Usage: --seeds N [--start S] [--nodes 3|5] [--workload default|membership]
+// [--lease-reads on|off] [--scenario one-at-a-time|lease] [--plant NAME] [--verbose]
 var seeds = 100;
 ulong start = 1;
 var nodes = 3;
+var workload = "default";
+bool? leaseReads = null;
 string? plant = null;
+string? scenario = null;
 var verbose = false;
+var usage = $"Usage: --seeds N [--start S] [--nodes 3|5] [--workload {string.Join("|", SimulationOptions.KnownWorkloads)}] [--lease-reads on|off] [--scenario {string.Join("|", SimulationOptions.KnownScenarios)}] [--plant {string.Join("|", SimulationOptions.KnownPlantedBugs)}] [--verbose]";
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -21,6 +26,15 @@ for (var i = 0; i < args.Length; i++)
         case "--nodes":
             nodes = int.Parse(args[++i]);
             break;
+        case "--workload":
+            workload = args[++i];
+            break;
+        case "--lease-reads":
+            leaseReads = args[++i] == "on";
+            break;
+        case "--scenario":
+            scenario = args[++i];
+            break;
         case "--plant":
             plant = args[++i];
             break;
@@ -28,7 +42,7 @@ for (var i = 0; i < args.Length; i++)
             verbose = true;
             break;
         default:
-            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: --seeds N [--start S] [--nodes 3|5] [--plant {string.Join("|", SimulationOptions.KnownPlantedBugs)}] [--verbose]");
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. {usage}");
             return 2;
     }
 }
@@ -39,13 +53,13 @@ long operations = 0;
 for (var k = 0; k < seeds; k++)
 {
     var seed = start + (ulong)k;
-    var result = new RaftSimulation(new SimulationOptions { Seed = seed, Nodes = nodes, PlantedBug = plant }).Run();
+    var result = new RaftSimulation(new SimulationOptions { Seed = seed, Nodes = nodes, Workload = workload, LeaseReads = leaseReads, Scenario = scenario, PlantedBug = plant }).Run();
     operations += result.Operations;
     if (!result.Passed)
     {
         violations++;
         Console.WriteLine($"FAIL {result}");
-        Console.WriteLine($"  replay: dotnet run -c Release --project tests/Raft.Simulation -- --seeds 1 --start {seed} --nodes {nodes}{(plant is null ? "" : " --plant " + plant)}");
+        Console.WriteLine($"  replay: dotnet run -c Release --project tests/Raft.Simulation -- --seeds 1 --start {seed} --nodes {nodes} --workload {workload}{(leaseReads is { } l ? " --lease-reads " + (l ? "on" : "off") : "")}{(scenario is null ? "" : " --scenario " + scenario)}{(plant is null ? "" : " --plant " + plant)}");
     }
     else if (verbose)
     {

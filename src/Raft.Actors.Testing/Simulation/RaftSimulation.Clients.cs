@@ -24,6 +24,22 @@ public sealed partial class RaftSimulation
         client.Key = key;
         client.Value = client.Kind == KvOpKind.Get ? null : $"c{client.Id}-{++client.Written}";
         client.Expected = client.Kind == KvOpKind.Cas ? client.LastSeen.GetValueOrDefault(key) : null;
+        Begin(client);
+    }
+
+    /// <summary>Starts an operation a targeted scenario chose, on the node it names (see <see cref="SimClient.Pinned"/>).</summary>
+    private void StartScriptedOperation(SimClient client, KvOpKind kind, string key, ulong target)
+    {
+        client.Kind = kind;
+        client.Key = key;
+        client.Value = kind == KvOpKind.Get ? null : $"c{client.Id}-{++client.Written}";
+        client.Expected = null;
+        client.TargetNode = target;
+        Begin(client);
+    }
+
+    private void Begin(SimClient client)
+    {
         client.Sequence++;
         client.InvokedAt = _now;
         client.Busy = true;
@@ -48,8 +64,13 @@ public sealed partial class RaftSimulation
         {
             if (client.Busy && client.Attempt == attempt)
             {
-                // No answer: the node may be down, partitioned from the leader, or slow. Try another.
-                client.TargetNode = (ulong)(1 + _random.Next(_nodes.Length));
+                // No answer: the node may be down, partitioned from the leader, or slow. Try another
+                // (a scripted client keeps asking the node its script names).
+                if (!client.Pinned)
+                {
+                    client.TargetNode = (ulong)(1 + _random.Next(_nodes.Count));
+                }
+
                 Attempt(client);
             }
         });
@@ -61,6 +82,11 @@ public sealed partial class RaftSimulation
         if (client.Kind == KvOpKind.Get)
         {
             var readId = ++_nextReadId;
+            if (_leaseReads && node.Raft.Role == RaftRole.Leader)
+            {
+                node.LeaderReads.Add(readId);
+            }
+
             if (node.Raft.ReadIndex(readId))
             {
                 node.ReadWaiters[readId] = request;
@@ -104,7 +130,11 @@ public sealed partial class RaftSimulation
                     break;
                 default:
                     // Not applied (not the leader, or another entry took the index): try again.
-                    client.TargetNode = leaderHint != 0 ? leaderHint : (ulong)(1 + _random.Next(_nodes.Length));
+                    if (!client.Pinned)
+                    {
+                        client.TargetNode = leaderHint != 0 ? leaderHint : (ulong)(1 + _random.Next(_nodes.Count));
+                    }
+
                     client.Attempt++;
                     var attempt = client.Attempt;
                     Schedule(_random.Between(Millisecond, 10 * Millisecond), () =>
@@ -136,6 +166,13 @@ public sealed partial class RaftSimulation
             };
         }
 
-        Schedule(_random.Between(0, 20 * Millisecond), () => StartOperation(client));
+        if (client.Pinned)
+        {
+            OnScriptedOperationDone(client, outcome);
+        }
+        else
+        {
+            Schedule(_random.Between(0, 20 * Millisecond), () => StartOperation(client));
+        }
     }
 }

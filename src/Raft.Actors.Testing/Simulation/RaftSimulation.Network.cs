@@ -9,7 +9,7 @@ public sealed partial class RaftSimulation
     private double _duplicateRate;
     private long _maxLatency = 2 * Millisecond;
 
-    private SimNode NodeOf(ulong id) => _nodes[id - 1];
+    private SimNode NodeOf(ulong id) => _nodes[(int)id - 1];
 
     /// <summary>Sends a replica message over the simulated network: it may be cut, lost, duplicated, delayed or reordered.</summary>
     private void Send(RaftMessage message)
@@ -62,8 +62,9 @@ public sealed partial class RaftSimulation
         });
     }
 
+    /// <summary>A message's delay: usually short, now and then long (not while a race is staged: see <see cref="_calm"/>).</summary>
     private long NetworkLatency() =>
-        _random.Chance(0.02) ? _random.Between(10 * Millisecond, 80 * Millisecond) : _random.Between(100, _maxLatency);
+        _random.Chance(0.02) && !_calm ? _random.Between(10 * Millisecond, 80 * Millisecond) : _random.Between(100, _calm ? 500 : _maxLatency);
 
     private void InjectFault()
     {
@@ -72,8 +73,15 @@ public sealed partial class RaftSimulation
             return;
         }
 
+        if (_scenario is not null)
+        {
+            // A targeted scenario sets up its own faults; random ones would only blur it.
+            Schedule(_random.Between(20 * Millisecond, _maxFaultInterval), InjectFault);
+            return;
+        }
+
         var roll = _random.Next(100);
-        var node = _nodes[_random.Next(_nodes.Length)];
+        var node = _nodes[_random.Next(_nodes.Count)];
         if (roll < 30)
         {
             Partition();
@@ -97,8 +105,11 @@ public sealed partial class RaftSimulation
         }
         else if (roll < 85)
         {
-            // Clock skew: this node's ticks run 30% slower to 30% faster.
-            node.TickInterval = BaseTickInterval * _random.Between(70, 131) / 100;
+            // Clock skew: this node's ticks run 30% slower to 30% faster; with lease reads, only
+            // as far as the lease's drift bound allows (see MaxLeaseSkewPercent).
+            node.TickInterval = _leaseReads
+                ? BaseTickInterval * _random.Between(100 - MaxLeaseSkewPercent, 100 + MaxLeaseSkewPercent + 1) / 100
+                : BaseTickInterval * _random.Between(70, 131) / 100;
         }
         else
         {
@@ -113,7 +124,7 @@ public sealed partial class RaftSimulation
     {
         _partitionChanges++;
         _blocked.Clear();
-        var n = _nodes.Length;
+        var n = _nodes.Count;
         var a = (ulong)(1 + _random.Next(n));
         switch (_random.Next(4))
         {
@@ -181,7 +192,7 @@ public sealed partial class RaftSimulation
         {
             node.PausedUntil = 0;
             node.TickInterval = BaseTickInterval;
-            if (!node.IsUp)
+            if (!node.IsUp && !node.Refused)
             {
                 StartNode(node);
             }

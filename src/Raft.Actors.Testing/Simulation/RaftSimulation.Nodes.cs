@@ -12,9 +12,12 @@ public sealed partial class RaftSimulation
         {
             Id = node.Id,
             Group = 1,
-            InitialConfiguration = ConfState.OfVoters([.. _nodes.Select(n => n.Id)]),
+            // Founders (and a founder restarted on a wiped disk, as an operator would) start with
+            // the founding voters; a node added later joins with an empty membership.
+            InitialConfiguration = node.Id <= (ulong)_options.Nodes ? _founders : new ConfState(),
             MaxEntriesPerMessage = _maxEntriesPerMessage,
             MaxInflightMessages = _maxInflightMessages,
+            LeaseReads = _leaseReads,
             PlantedBugs = _options.ParsedPlantedBug,
         };
         node.RestoreState(node.DiskSnapshot?.Data);
@@ -24,6 +27,7 @@ public sealed partial class RaftSimulation
         node.Persisting = null;
         node.ProcessScheduled = false;
         node.ObservedLeaderTerm = 0;
+        node.MissedTicks = 0;
         Wake(node);
     }
 
@@ -33,6 +37,11 @@ public sealed partial class RaftSimulation
         {
             node.Mailbox.Enqueue(TickInput.Instance);
             Wake(node);
+        }
+        else if (_leaseReads && node.IsUp)
+        {
+            // A paused process misses ticks of its own clock; the host counts them on waking.
+            node.MissedTicks++;
         }
 
         ScheduleTick(node, node.TickInterval);
@@ -57,7 +66,7 @@ public sealed partial class RaftSimulation
             return;
         }
 
-        if (node.Mailbox.Count == 0 && !node.Raft.HasReady)
+        if (node.Mailbox.Count == 0 && !node.Raft.HasReady && node.MissedTicks == 0)
         {
             return;
         }
@@ -82,6 +91,7 @@ public sealed partial class RaftSimulation
             return;
         }
 
+        CatchUpMissedTicks(node);
         while (node.Mailbox.TryDequeue(out var input))
         {
             switch (input)
@@ -89,11 +99,25 @@ public sealed partial class RaftSimulation
                 case TickInput:
                     node.Raft.Tick();
                     break;
+                case RaftMessage message when _wipedDisks.Contains(message.DiskId):
+                    StepFromWipedDisk(node, message);
+                    break;
                 case RaftMessage message:
                     node.Raft.Step(message);
+                    if (_lease is not null && message.Type == MessageType.HeartbeatResponse)
+                    {
+                        OnLeaseLeaderAcknowledged(node);
+                    }
+
                     break;
                 case ClientRequest request:
                     HandleClientRequest(node, request);
+                    break;
+                case AdminRequest admin:
+                    HandleAdminRequest(node, admin);
+                    break;
+                case CampaignInput:
+                    node.Raft.Campaign();
                     break;
                 case SnapshotReport report:
                     node.Raft.ReportSnapshot(report.Follower, report.Succeeded);
@@ -108,6 +132,14 @@ public sealed partial class RaftSimulation
         }
 
         var ready = node.Raft.GetReady();
+        if (ready.Refusal is not null)
+        {
+            // The runtime stops a refused replica for good: nothing else in the Ready is done.
+            Refuse(node);
+            return;
+        }
+
+        CountLeaseReads(node, ready);
         foreach (var m in ready.MessagesNow)
         {
             Send(m);
@@ -229,6 +261,7 @@ public sealed partial class RaftSimulation
         if (node.Raft.Role == RaftRole.Leader)
         {
             _checker.OnLeaderCommit(node.Raft, node.Raft.Log);
+            _checker.CheckConfigurationGuard(_now, node.Raft, node.Raft.Log);
         }
 
         if (node.Raft.Role == RaftRole.Leader && node.Raft.Term > node.ObservedLeaderTerm)
@@ -236,6 +269,10 @@ public sealed partial class RaftSimulation
             node.ObservedLeaderTerm = node.Raft.Term;
             _checker.OnLeader(_now, node.Raft, node.Raft.Log);
             MaybeIsolateNewLeader(node);
+            if (_membership)
+            {
+                OnNewLeader(node);
+            }
         }
     }
 
@@ -249,6 +286,7 @@ public sealed partial class RaftSimulation
         node.ReadWaiters.Clear();
         node.ReadyReads.Clear();
         node.ReceivedSnapshots.Clear();
+        node.MissedTicks = 0;
         if (node.Persisting is { } inFlight && _random.Chance(0.5))
         {
             // A torn write: a prefix of the batch reached the disk, the hard state did not.
@@ -259,7 +297,7 @@ public sealed partial class RaftSimulation
     }
 
     private long DiskLatency() =>
-        _random.Chance(0.05) ? _random.Between(5 * Millisecond, 30 * Millisecond) : _random.Between(100, 2 * Millisecond);
+        _random.Chance(0.05) && !_calm ? _random.Between(5 * Millisecond, 30 * Millisecond) : _random.Between(100, _calm ? Millisecond : 2 * Millisecond);
 
     private bool RunUntilConverged()
     {
@@ -281,19 +319,109 @@ public sealed partial class RaftSimulation
         return false;
     }
 
-    private bool IsConverged()
+    private bool IsConverged() => ConvergenceProblem() is null;
+
+    /// <summary>
+    /// Why the group has not converged yet, or null once it has: one leader, no client busy,
+    /// everything committed, and every live member of the leader's configuration (removed
+    /// nodes rightly stop hearing from it) following that leader with the same log, applied,
+    /// and in the same configuration. A member that came back on a wiped disk must be refused.
+    /// </summary>
+    private string? ConvergenceProblem()
     {
         var leader = _nodes.FirstOrDefault(n => n.IsUp && n.Raft.Role == RaftRole.Leader);
-        if (leader is null || _clients.Any(c => c.Busy))
+        if (leader is null)
         {
-            return false;
+            return "no leader";
+        }
+
+        if (_clients.Any(c => c.Busy) || _scriptedClients.Any(c => c.Busy))
+        {
+            return "a client is waiting";
         }
 
         var commit = leader.Raft.CommitIndex;
-        return commit == leader.Raft.LastIndex && _nodes.All(n =>
-            n.IsUp && n.Raft.Leader == leader.Id && n.Raft.Term == leader.Raft.Term &&
-            n.Raft.LastIndex == commit && n.Raft.AppliedIndex == commit);
+        if (commit != leader.Raft.LastIndex)
+        {
+            return $"leader {leader.Id} has entries after its commit index {commit}";
+        }
+
+        var conf = leader.Raft.Configuration;
+        foreach (var n in _nodes)
+        {
+            if (!conf.Contains(n.Id) || n.Refused)
+            {
+                continue;
+            }
+
+            if (n.Wiped)
+            {
+                return $"node {n.Id} came back on a wiped disk and is still a member, yet no member refused it";
+            }
+
+            if (!n.IsUp || n.Raft.Leader != leader.Id || n.Raft.Term != leader.Raft.Term ||
+                n.Raft.LastIndex != commit || n.Raft.AppliedIndex != commit)
+            {
+                return $"member {n.Id} has not caught up with leader {leader.Id}";
+            }
+
+            if (n.Persisting?.Snapshot is not null)
+            {
+                // The core counts a snapshot as applied once it hands it out; the state machine
+                // holds it only when the runtime's install (this write) is done.
+                return $"member {n.Id} is still installing a snapshot";
+            }
+
+            if (!n.Raft.Configuration.Equals(conf))
+            {
+                return $"member {n.Id} is in configuration {n.Raft.Configuration}, the leader in {conf}";
+            }
+        }
+
+        return null;
     }
 
-    private static string Describe(SimNode node) => node.IsUp ? $"{node.Raft}{(node.Busy ? " writing" : "")}" : $"node {node.Id} down";
+    /// <summary>The live members of the converged leader's configuration.</summary>
+    private IEnumerable<SimNode> ConvergedMembers()
+    {
+        var leader = _nodes.First(n => n.IsUp && n.Raft.Role == RaftRole.Leader);
+        return _nodes.Where(n => n.IsUp && !n.Refused && leader.Raft.Configuration.Contains(n.Id));
+    }
+
+    /// <summary>After convergence: members that applied the same log hold the same state.</summary>
+    private void CheckConvergedStates()
+    {
+        var members = ConvergedMembers().ToArray();
+
+        for (var k = 0; k < _options.Keys; k++)
+        {
+            var key = "k" + k;
+            foreach (var n in members)
+            {
+                if (n.State.Get(key) != members[0].State.Get(key))
+                {
+                    _checker.Report(_now, $"state machine safety: after applying through {n.Raft.AppliedIndex}, node {n.Id} holds {key}={n.State.Get(key) ?? "(none)"} but node {members[0].Id} holds {members[0].State.Get(key) ?? "(none)"}");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>A member refused this node: its runtime stops it, and nothing brings it back.</summary>
+    private void Refuse(SimNode node)
+    {
+        node.Refused = true;
+        node.IsUp = false;
+        node.Incarnation++;
+        node.Mailbox.Clear();
+        node.ProposalWaiters.Clear();
+        node.ReadWaiters.Clear();
+        node.ReadyReads.Clear();
+        node.Persisting = null;
+        node.Busy = false;
+    }
+
+    private string Describe(SimNode node) =>
+        node.Refused ? $"node {node.Id} refused" :
+        node.IsUp ? $"{node.Raft}{(node.Busy ? " writing" : "")}{(node.Wiped ? " wiped" : "")}{(_membership ? $" ({node.Raft.Configuration})" : "")}" : $"node {node.Id} down";
 }

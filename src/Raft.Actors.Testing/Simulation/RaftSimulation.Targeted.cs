@@ -27,7 +27,7 @@ public sealed partial class RaftSimulation
         _maxFaultInterval = _random.Chance(0.5) ? 200 * Millisecond : 500 * Millisecond;
     }
 
-    private bool Targeting => _options.Faults && _now < _faultEnd;
+    private bool Targeting => _options.Faults && _now < _faultEnd && _scenario is null;
 
     /// <summary>A write that records a vote is in flight: maybe crash before it lands.</summary>
     private void MaybeCrashWhileVoting(SimNode node, Ready ready, long writeLatency)
@@ -59,7 +59,15 @@ public sealed partial class RaftSimulation
             }
         }
 
-        Schedule(duration, () => _blocked.RemoveWhere(link => link.From == node.Id || link.To == node.Id));
+        var epoch = _scenarioEpoch;
+        Schedule(duration, () =>
+        {
+            // A targeted scenario that began since then owns the links now.
+            if (epoch == _scenarioEpoch)
+            {
+                _blocked.RemoveWhere(link => link.From == node.Id || link.To == node.Id);
+            }
+        });
     }
 
     /// <summary>
@@ -103,7 +111,7 @@ public sealed partial class RaftSimulation
         Crash(node);
         Schedule(downFor, () =>
         {
-            if (!node.IsUp)
+            if (!node.IsUp && !node.Refused)
             {
                 StartNode(node);
             }

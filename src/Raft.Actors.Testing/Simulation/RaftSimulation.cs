@@ -1,3 +1,4 @@
+using Raft.Actors.Protocol;
 using Raft.Actors.Testing.Linearizability;
 
 namespace Raft.Actors.Testing.Simulation;
@@ -15,15 +16,19 @@ public sealed partial class RaftSimulation
     private readonly SimulationOptions _options;
     private readonly SimRandom _random;
     private readonly PriorityQueue<Action, (long Time, long Sequence)> _events = new();
-    private readonly SimNode[] _nodes;
+    private readonly List<SimNode> _nodes;
     private readonly SimClient[] _clients;
-    private readonly SafetyChecker _checker = new();
+    private readonly SafetyChecker _checker;
     private readonly List<KvOperation> _history = [];
     private readonly long _faultEnd;
     private readonly int _maxEntriesPerMessage;
     private readonly int _maxInflightMessages;
     private readonly int _snapshotEvery;
     private readonly int _compactionMargin;
+    private readonly bool _membership;
+    private readonly bool _leaseReads;
+    private readonly ConfState _founders;
+    private readonly SimClient[] _scriptedClients;
     private int _snapshotsInstalled;
     private long _now;
     private long _sequence;
@@ -35,7 +40,11 @@ public sealed partial class RaftSimulation
     {
         ArgumentNullException.ThrowIfNull(options);
         _ = options.ParsedPlantedBug;
+        _ = options.ParsedScenario;
+        _membership = options.MembershipWorkload;
+        _leaseReads = options.ParsedLeaseReads;
         _options = options;
+        _checker = new SafetyChecker(checkConfigurationGuard: (options.ParsedPlantedBug & Consensus.PlantedBug.UnguardedConfChange) == 0);
         _random = new SimRandom(options.Seed);
         _faultEnd = options.FaultMilliseconds * Millisecond;
 
@@ -44,17 +53,23 @@ public sealed partial class RaftSimulation
         _maxInflightMessages = 1 + _random.Next(8);
         _snapshotEvery = 10 + _random.Next(200);
         _compactionMargin = _random.Next(30);
-        _nodes = new SimNode[options.Nodes];
-        for (var i = 0; i < _nodes.Length; i++)
+        _nodes = new List<SimNode>(options.Nodes);
+        for (var i = 0; i < options.Nodes; i++)
         {
-            _nodes[i] = new SimNode((ulong)(i + 1)) { TickInterval = BaseTickInterval };
+            _nodes.Add(new SimNode((ulong)(i + 1)) { TickInterval = BaseTickInterval });
         }
 
+        _founders = ConfState.OfVoters([.. _nodes.Select(n => n.Id)]);
         _clients = new SimClient[options.Clients];
         for (var i = 0; i < _clients.Length; i++)
         {
             _clients[i] = new SimClient(i + 1) { TargetNode = (ulong)(1 + _random.Next(options.Nodes)) };
         }
+
+        // Clients that targeted scenarios drive (a write on the new leader, reads on the old one).
+        _scriptedClients = _membership
+            ? [.. Enumerable.Range(options.Clients + 1, 3).Select(id => new SimClient(id) { Pinned = true })]
+            : [];
     }
 
     /// <summary>Runs a seed with default options and returns what it found.</summary>
@@ -84,19 +99,27 @@ public sealed partial class RaftSimulation
             Schedule(_random.Between(50 * Millisecond, 300 * Millisecond), InjectFault);
         }
 
+        if (_membership)
+        {
+            StartMembershipWorkload();
+        }
+
         Schedule(_faultEnd, HealEverything);
         RunUntil(_faultEnd, () => _checker.Violations.Count > 0);
         var converged = _checker.Violations.Count == 0 && RunUntilConverged();
         if (_checker.Violations.Count == 0 && !converged)
         {
-            _checker.Violations.Add($"t={_now / Millisecond}ms liveness: no convergence {_options.ConvergeMilliseconds} ms after healing: {string.Join("; ", _nodes.Select(Describe))}; busy clients: {string.Join(", ", _clients.Where(c => c.Busy).Select(c => c.Id))}");
+            _checker.Violations.Add($"t={_now / Millisecond}ms liveness: no convergence {_options.ConvergeMilliseconds} ms after healing ({ConvergenceProblem()}): {string.Join("; ", _nodes.Select(Describe))}; busy clients: {string.Join(", ", _clients.Where(c => c.Busy).Select(c => c.Id))}");
         }
 
         var logs = _nodes.Select(n => (n.Id, n.Raft.Log)).ToArray();
         _checker.CheckLogMatching(_now, logs);
         if (converged)
         {
-            _checker.CheckAcknowledgedWrites(_now, logs);
+            // Members only: a removed node rightly stops receiving the log.
+            var members = ConvergedMembers().Select(n => (n.Id, n.Raft.Log)).ToArray();
+            _checker.CheckAcknowledgedWrites(_now, members);
+            CheckConvergedStates();
         }
 
         if (_checker.Violations.Count == 0)
@@ -119,7 +142,14 @@ public sealed partial class RaftSimulation
             _crashes,
             _partitionChanges,
             _snapshotsInstalled,
-            _now / Millisecond);
+            _now / Millisecond)
+        {
+            ConfChanges = _confChangesAccepted,
+            Transfers = _transfersAccepted,
+            LeaseReads = _leaseReadsServed,
+            Refused = _nodes.Count(n => n.Refused),
+            Scenario = _scenarioOutcome,
+        };
     }
 
     private void Schedule(long delay, Action action) => _events.Enqueue(action, (_now + Math.Max(0, delay), _sequence++));

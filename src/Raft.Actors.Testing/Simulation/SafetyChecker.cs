@@ -5,10 +5,16 @@ namespace Raft.Actors.Testing.Simulation;
 
 /// <summary>
 /// Raft's safety properties (Figure 3), checked as the run goes: election safety, leader
-/// completeness, state-machine safety, log matching, and that no acknowledged write is lost.
-/// The first violation is the one reported; later ones are usually its consequences.
+/// completeness, state-machine safety, log matching, and that no acknowledged write is lost;
+/// with changing membership also the configuration guard (thesis §4.1). None of them depends
+/// on who the members are, so they hold across membership changes as they are. The first
+/// violation is the one reported; later ones are usually its consequences.
 /// </summary>
-internal sealed class SafetyChecker
+/// <param name="checkConfigurationGuard">
+/// Check that a leader never holds two uncommitted configuration entries. Off when that very
+/// rule is broken on purpose (planted bug): the other invariants must then catch the damage.
+/// </param>
+internal sealed class SafetyChecker(bool checkConfigurationGuard = true)
 {
     private readonly Dictionary<ulong, ulong> _leaderOfTerm = [];
     private readonly Dictionary<ulong, Entry> _applied = [];
@@ -22,6 +28,41 @@ internal sealed class SafetyChecker
     public int Elections => _leaderOfTerm.Count;
 
     private void Fail(long now, string message) => Violations.Add($"t={now / 1000}ms {message}");
+
+    /// <summary>Records a violation found by the simulation itself (a wiped disk counted, diverged states).</summary>
+    public void Report(long now, string message) => Fail(now, message);
+
+    /// <summary>
+    /// Thesis §4.1 (and Ongaro, raft-dev 2015): a leader appends a configuration entry only
+    /// once the previous one is committed, so its log never holds two uncommitted ones. An
+    /// entry counts as committed when any leader committed it: a new leader may not know yet
+    /// that an inherited entry committed.
+    /// </summary>
+    public void CheckConfigurationGuard(long now, RaftNode leader, RaftLog log)
+    {
+        if (!checkConfigurationGuard)
+        {
+            return;
+        }
+
+        var committed = Math.Max(_highestCommitted, log.Committed);
+        ulong later = 0;
+        for (var i = log.LastIndex; i > committed && i > log.CompactedIndex; i--)
+        {
+            if (log.EntryAt(i).Type != EntryType.ConfChange)
+            {
+                continue;
+            }
+
+            if (later != 0)
+            {
+                Fail(now, $"configuration guard: leader {leader.Id} of term {leader.Term} holds uncommitted configuration entries at {i} ({log.EntryAt(i)}) and {later} ({log.EntryAt(later)}); commit is {committed}");
+                return;
+            }
+
+            later = i;
+        }
+    }
 
     /// <summary>Election safety and leader completeness, when <paramref name="node"/> is seen leading.</summary>
     public void OnLeader(long now, RaftNode node, RaftLog log)

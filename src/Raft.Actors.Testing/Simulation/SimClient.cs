@@ -19,6 +19,9 @@ internal sealed class SimClient(int id)
 
     public bool Busy { get; set; }
 
+    /// <summary>A scripted client (targeted scenarios): it asks only the node its script names and starts nothing by itself.</summary>
+    public bool Pinned { get; init; }
+
     public KvOpKind Kind { get; set; }
 
     public string Key { get; set; } = "";

@@ -10,8 +10,17 @@ internal sealed class SimNode(ulong id)
 {
     public ulong Id { get; } = id;
 
-    /// <summary>The id of this node's simulated disk; a node rebuilt on a new disk would get another.</summary>
-    public ulong DiskId { get; } = (id * 0x9E3779B97F4A7C15UL) | 1;
+    /// <summary>The id of this node's simulated disk; a node rebuilt on a new disk gets another (<see cref="Wipe"/>).</summary>
+    public ulong DiskId { get; private set; } = (id * 0x9E3779B97F4A7C15UL) | 1;
+
+    /// <summary>The node lost its disk and came back under its old id, on a new disk.</summary>
+    public bool Wiped { get; private set; }
+
+    /// <summary>A member refused the node (its disk is not the recorded one): the runtime stopped it for good.</summary>
+    public bool Refused { get; set; }
+
+    /// <summary>Ticks of its own clock the node missed while paused, to count before it handles anything else.</summary>
+    public int MissedTicks { get; set; }
 
     /// <summary>What survives a crash: entries and hard state of completed writes only.</summary>
     public List<Entry> DiskEntries { get; } = [];
@@ -65,6 +74,9 @@ internal sealed class SimNode(ulong id)
     public Dictionary<ulong, ClientRequest> ReadWaiters { get; } = [];
 
     public List<(ulong Index, ClientRequest Request)> ReadyReads { get; } = [];
+
+    /// <summary>Reads asked of this node while it led, in the current pass of its loop (to spot lease reads).</summary>
+    public HashSet<ulong> LeaderReads { get; } = [];
 
     public void WriteDisk(Ready ready)
     {
@@ -122,6 +134,19 @@ internal sealed class SimNode(ulong id)
         DiskCompactedIndex = metadata.Index;
         DiskCompactedTerm = metadata.Term;
         RestoreState(data);
+    }
+
+    /// <summary>Replaces the disk by an empty one with a new id: everything durable is gone.</summary>
+    public void Wipe()
+    {
+        DiskEntries.Clear();
+        DiskHardState = HardState.Empty;
+        DiskCompactedIndex = 0;
+        DiskCompactedTerm = 0;
+        DiskSnapshot = null;
+        ReceivedSnapshots.Clear();
+        DiskId = ((DiskId + 0x2545F4914F6CDD1DUL) * 0xBF58476D1CE4E5B9UL) | 1;
+        Wiped = true;
     }
 
     /// <summary>A fresh state machine, restored from <paramref name="data"/> when given.</summary>

@@ -13,6 +13,21 @@ public sealed record SimulationResult(
     int SnapshotsInstalled,
     long VirtualMilliseconds)
 {
+    /// <summary>Membership changes the leaders accepted (membership workload).</summary>
+    public int ConfChanges { get; init; }
+
+    /// <summary>Leadership transfers the leaders accepted (membership workload).</summary>
+    public int Transfers { get; init; }
+
+    /// <summary>Reads a leader answered from its lease, without a quorum round.</summary>
+    public int LeaseReads { get; init; }
+
+    /// <summary>Nodes that came back with a wiped disk and were refused by the group.</summary>
+    public int Refused { get; init; }
+
+    /// <summary>The targeted scenario the run played and how far it got, or null.</summary>
+    public string? Scenario { get; init; }
+
     /// <summary>True when no invariant was broken.</summary>
     public bool Passed => Violations.Count == 0;
 
@@ -21,5 +36,9 @@ public sealed record SimulationResult(
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"seed {Seed}: {(Passed ? "ok" : "VIOLATION " + FirstViolation)} ({Operations} ops, {Acknowledged} acknowledged, {Unknown} unknown, {Elections} leaders, {Crashes} crashes, {Partitions} partitions, {SnapshotsInstalled} snapshots installed, {VirtualMilliseconds} virtual ms)";
+        $"seed {Seed}: {(Passed ? "ok" : "VIOLATION " + FirstViolation)} ({Operations} ops, {Acknowledged} acknowledged, {Unknown} unknown, {Elections} leaders, {Crashes} crashes, {Partitions} partitions, {SnapshotsInstalled} snapshots installed, {VirtualMilliseconds} virtual ms{Membership})";
+
+    private string Membership =>
+        ConfChanges + Transfers + LeaseReads + Refused == 0 && Scenario is null ? "" :
+        $"; {ConfChanges} conf changes, {Transfers} transfers, {LeaseReads} lease reads, {Refused} refused{(Scenario is null ? "" : ", scenario " + Scenario)}";
 }

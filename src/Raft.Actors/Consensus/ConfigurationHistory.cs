@@ -26,6 +26,9 @@ internal sealed class ConfigurationHistory
     /// <summary>Index of the entry that set <see cref="Latest"/> (the compaction point for the base).</summary>
     public ulong LatestIndex => _changes.Count == 0 ? _baseIndex : _changes[^1].Index;
 
+    /// <summary>True when <paramref name="id"/> is a member of the base or of any configuration after it.</summary>
+    public bool EverContained(ulong id) => _base.Contains(id) || _changes.Exists(c => c.Conf.Contains(id));
+
     /// <summary>The configuration as of <paramref name="index"/> (at or after the compaction point).</summary>
     public ConfState At(ulong index)
     {

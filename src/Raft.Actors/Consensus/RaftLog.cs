@@ -71,6 +71,9 @@ internal sealed class RaftLog
     /// <summary>Index of the entry that set <see cref="Configuration"/> (or the compaction point).</summary>
     public ulong ConfigurationIndex => _configurations.LatestIndex;
 
+    /// <summary>True when a configuration this log holds (or its base) has <paramref name="id"/> as a member.</summary>
+    public bool EverContained(ulong id) => _configurations.EverContained(id);
+
     /// <summary>The membership as of <paramref name="index"/>, for a snapshot taken there.</summary>
     public ConfState ConfigurationAt(ulong index) => _configurations.At(index);
 

@@ -339,11 +339,12 @@ public sealed partial class RaftNode
     /// <summary>
     /// True while this leader's lease holds (thesis §6.4.1): a quorum acknowledged heartbeats
     /// sent less than an election timeout minus the drift bound ago, so no other leader can
-    /// have been elected since. Never during a transfer, which asks voters to ignore the lease.
+    /// have been elected since. Never during a transfer, which asks voters to ignore the lease,
+    /// nor for the rest of the term once this leader sent TimeoutNow (it may arrive late).
     /// </summary>
     private bool HoldsLease()
     {
-        if (!_options.LeaseReads || LeadTransferee != 0)
+        if (!_options.LeaseReads || LeadTransferee != 0 || _leaseForfeited)
         {
             return false;
         }

@@ -136,7 +136,7 @@ public sealed partial class RaftNode
             var successor = MostCaughtUpVoter();
             if (successor != 0)
             {
-                Send(new RaftMessage { Type = MessageType.TimeoutNow, To = successor });
+                SendTimeoutNow(successor);
             }
 
             BecomeFollower(Term, 0);

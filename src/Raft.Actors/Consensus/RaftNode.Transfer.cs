@@ -6,6 +6,7 @@ public sealed partial class RaftNode
 {
     private static readonly byte[] s_transferContext = "transfer"u8.ToArray();
     private int _transferElapsed;
+    private bool _leaseForfeited;
 
     /// <summary>The voter leadership is being handed to (0 = no transfer in progress).</summary>
     public ulong LeadTransferee { get; private set; }
@@ -48,7 +49,7 @@ public sealed partial class RaftNode
         _transferElapsed = 0;
         if (pr.Match == _log.LastIndex)
         {
-            Send(new RaftMessage { Type = MessageType.TimeoutNow, To = target });
+            SendTimeoutNow(target);
         }
         else
         {
@@ -82,8 +83,19 @@ public sealed partial class RaftNode
     {
         if (from == LeadTransferee && pr.Match == _log.LastIndex)
         {
-            Send(new RaftMessage { Type = MessageType.TimeoutNow, To = from });
+            SendTimeoutNow(from);
         }
+    }
+
+    /// <summary>
+    /// Tells <paramref name="to"/> to campaign at once. Its vote requests will ask voters to set
+    /// their leases aside, and may arrive at any time, even after the transfer was abandoned:
+    /// this leader trusts its lease no more in this term.
+    /// </summary>
+    private void SendTimeoutNow(ulong to)
+    {
+        _leaseForfeited = true;
+        Send(new RaftMessage { Type = MessageType.TimeoutNow, To = to });
     }
 
     /// <summary>

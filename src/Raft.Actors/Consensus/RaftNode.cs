@@ -30,6 +30,7 @@ public sealed partial class RaftNode
     private SnapshotMetadata? _snapshotToInstall;
     private long _ticks;
     private int _electionElapsed;
+    private int _leasePromiseTicks;
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
     private bool _appendPending;
@@ -65,6 +66,12 @@ public sealed partial class RaftNode
         _startedWithEmptyDisk = hs.IsEmpty && restored.Entries.Count == 0 && restored.CompactedIndex == 0 && snapshot is null;
         Term = hs.Term;
         Vote = hs.Vote;
+
+        // Thesis §6.4.1: a follower that acknowledged a leader promised not to help elect
+        // another for an election timeout, and a leader may be serving reads on that promise.
+        // A restart forgets when it last heard from the leader, so it keeps the promise for a
+        // whole election timeout of its own clock. A node on an empty disk promised nothing.
+        _leasePromiseTicks = options.LeaseReads && !_startedWithEmptyDisk ? options.ElectionTicks : 0;
         BecomeFollower(Term, 0);
     }
 
@@ -127,6 +134,11 @@ public sealed partial class RaftNode
         }
 
         _ticks++;
+        if (_leasePromiseTicks > 0)
+        {
+            _leasePromiseTicks--;
+        }
+
         if (Role == RaftRole.Leader)
         {
             TickLeader();
@@ -370,6 +382,14 @@ public sealed partial class RaftNode
 
     private bool IsPromotable => _tracker.IsVoter(Id);
 
+    /// <summary>
+    /// Whether this node was ever a member, as far as it can tell: a founder, a member of a
+    /// configuration in its log, or a member whose disk the group recorded (a record outlives
+    /// the removal, and the compaction that may have dropped the configurations listing it).
+    /// </summary>
+    private bool WasMember =>
+        _options.InitialConfiguration.Contains(Id) || _log.Configuration.DiskOf(Id) != 0 || _log.EverContained(Id);
+
     private void StepInternal(RaftMessage m)
     {
         if (m.Type == MessageType.Refused)
@@ -385,11 +405,12 @@ public sealed partial class RaftNode
 
         if (m.Term > Term)
         {
-            if (m.Type is MessageType.Vote or MessageType.PreVote &&
-                _options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks && !IsTransferVote(m))
+            if (m.Type is MessageType.Vote or MessageType.PreVote && !IsTransferVote(m) &&
+                ((_options.CheckQuorum && Leader != 0 && _electionElapsed < _options.ElectionTicks) || _leasePromiseTicks > 0))
             {
                 // Thesis §4.2.3: we heard from a live leader within the minimum election
-                // timeout; a vote request now comes from a disruptive node. Ignore it.
+                // timeout (or may have, just before a restart); a vote request now comes from a
+                // disruptive node, and granting it would break a leader's lease. Ignore it.
                 return;
             }
 
@@ -452,9 +473,12 @@ public sealed partial class RaftNode
             canVote = false;
         }
 
-        if (_log.LastIndex > 0 && !_log.Configuration.Contains(Id))
+        if (_log.LastIndex > 0 && !_log.Configuration.Contains(Id) && WasMember)
         {
-            // Our log says the group removed us: a removed node never votes again.
+            // Our log says the group removed us: a removed node never votes again. A node added
+            // as a voter that has part of the log but not yet its addition is not in the
+            // configuration either, and must vote like a promoted learner that has not heard of
+            // its promotion: the group may need its vote to elect the leader that would tell it.
             canVote = false;
         }
 
@@ -512,6 +536,7 @@ public sealed partial class RaftNode
         _electionElapsed = 0;
         _heartbeatElapsed = 0;
         AbortLeadershipTransfer();
+        _leaseForfeited = false;
         _randomizedElectionTimeout = _options.ElectionTicks + _random.Next(_options.ElectionTicks);
         _tracker.ResetVotes();
         _reads.Clear();

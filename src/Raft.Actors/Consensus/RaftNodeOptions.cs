@@ -48,12 +48,19 @@ public sealed class RaftNodeOptions
     /// <summary>
     /// Serve linearizable reads from the leader's lease, without a quorum round per read (thesis
     /// §6.4.1). Requires <see cref="CheckQuorum"/>: followers that heard from the leader refuse
-    /// votes for an election timeout, so a leader that heard back from a quorum at tick t stays
-    /// the only leader until t + <see cref="ElectionTicks"/> by their clocks, which is
-    /// t + <see cref="ElectionTicks"/> − <see cref="LeaseDriftTicks"/> by its own. Safe only while
-    /// clock rates differ by less than <see cref="LeaseDriftTicks"/> / <see cref="ElectionTicks"/>
-    /// and the host counts the ticks a paused process missed before serving a read.
+    /// votes for an election timeout, so a leader whose heartbeat of its tick t a quorum
+    /// acknowledged trusts it until its tick t + <see cref="ElectionTicks"/> − <see cref="LeaseDriftTicks"/>.
     /// </summary>
+    /// <remarks>
+    /// Safe only while (ElectionTicks − LeaseDriftTicks) ticks of the leader's clock never last
+    /// longer than (ElectionTicks − 1) ticks of a follower's: a follower's count may start just
+    /// before one of its ticks, so it is sure of one tick less than it counts. With the defaults
+    /// (10 and 2) a follower's clock may run at most 9/8 as fast as the leader's: within ±5.8% of
+    /// a common rate. The host must also count the ticks a paused process missed before that
+    /// process handles anything else, and every member must have this option on: a member
+    /// restarted from its disk then refuses votes for an election timeout, since it may have
+    /// acknowledged a lease just before it stopped.
+    /// </remarks>
     public bool LeaseReads { get; init; }
 
     /// <summary>How much shorter than an election timeout the lease is, in ticks: the clock drift bound.</summary>

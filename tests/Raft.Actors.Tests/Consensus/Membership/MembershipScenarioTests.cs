@@ -154,6 +154,33 @@ public sealed class MembershipScenarioTests
     }
 
     [Fact]
+    public void A_new_voter_that_has_part_of_the_log_but_not_its_addition_still_votes()
+    {
+        // Found by the membership simulation (while it still added empty nodes as voters): node 4
+        // was added as a voter and had received the log up to just before its addition. Not being
+        // in the configuration it knew, it refused every vote as if removed: the group could not elect.
+        var net = new ScenarioNetwork(3, ScenarioOptions.Paper with { MaxEntriesPerMessage = 1 });
+        net.Elect(1);
+        net.Propose(1, "a");
+        net.Deliver();
+        net.AddNode(4, ScenarioOptions.Paper with { MaxEntriesPerMessage = 1 });
+        var addition = net.Node(1).LastIndex + 1;
+        using (net.Drop(m => m.To == 4 && m.Type == MessageType.Append && m.Entries.Any(e => e.Index >= addition)))
+        {
+            Change(net, 1, Item(AddVoter, 4));
+        }
+
+        Assert.Equal(addition - 1, net.Node(4).LastIndex);
+        Assert.False(net.Node(4).Configuration.Contains(4));
+        net.Isolate(1);
+
+        // Node 2 needs three of {1, 2, 3, 4}: itself, node 3 and node 4, which has not seen its addition.
+        net.Elect(2);
+        Assert.Contains(net.Delivered, m => m.Type == MessageType.VoteResponse && m.From == 4 && !m.Reject);
+        net.AssertSafe();
+    }
+
+    [Fact]
     public void A_configuration_entry_that_is_truncated_takes_its_configuration_back()
     {
         var net = new ScenarioNetwork(3);
