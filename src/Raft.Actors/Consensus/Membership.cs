@@ -67,6 +67,13 @@ public static class Membership
             return "node id 0 is not a node (ids start at 1)";
         }
 
+        var member = voters.Contains(item.NodeId) || learners.Contains(item.NodeId);
+        if (item.Type is ConfChangeType.AddVoter or ConfChangeType.AddLearner && !member && disks.ContainsKey(item.NodeId))
+        {
+            // A removed node refuses to vote for good; back under its old id it could never be counted.
+            return $"node {item.NodeId} was a member before (its disk is on record); a removed node never rejoins under its old id: add it under a new id";
+        }
+
         switch (item.Type)
         {
             case ConfChangeType.AddVoter:
@@ -75,7 +82,7 @@ public static class Membership
                 voters.Add(item.NodeId);
                 return null;
             case ConfChangeType.AddLearner when voters.Contains(item.NodeId):
-                return $"node {item.NodeId} is a voter; demoting a voter to a learner is not supported (remove it, then add it as a learner)";
+                return $"node {item.NodeId} is a voter; demoting a voter to a learner is not supported (remove it, and add the node back under a new id)";
             case ConfChangeType.AddLearner:
                 learners.Add(item.NodeId);
                 return null;

@@ -9,7 +9,7 @@ public enum ConfChangeType : byte
     /// <summary>Makes the node a voter: a new member, or a learner promoted in the same change.</summary>
     AddVoter = 1,
 
-    /// <summary>Makes a new node a learner (a voter cannot be demoted: remove it, then add it back).</summary>
+    /// <summary>Makes a new node a learner (a voter cannot be demoted, and a removed node never comes back under its old id).</summary>
     AddLearner = 2,
 
     /// <summary>Removes a voter or a learner.</summary>

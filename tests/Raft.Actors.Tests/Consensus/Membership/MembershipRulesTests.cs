@@ -79,6 +79,8 @@ public sealed class MembershipRulesTests
 
         Assert.Equal(0xD3UL, removed.DiskOf(3));
         Assert.Contains("already has disk", Refused(removed, ConfChange.Of(Item(RecordDisk, 3, 0xEE))));
+        Assert.Contains("never rejoins under its old id", Refused(removed, ConfChange.Of(Item(AddLearner, 3))));
+        Assert.Contains("never rejoins under its old id", Refused(removed, ConfChange.Of(Item(AddVoter, 3))));
     }
 
     [Theory]
