@@ -21,6 +21,9 @@ public sealed partial class RaftHost
             _ = Task.Run(PumpAsync);
         }
 
+        /// <summary>Stops the pump once what is queued has been sent.</summary>
+        public void Complete() => _queue.Writer.TryComplete();
+
         public void Send(IReadOnlyList<RaftMessage> messages)
         {
             if (messages.Count > 0)

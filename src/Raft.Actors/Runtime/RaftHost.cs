@@ -139,6 +139,8 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
         {
             await RemoveGroupAsync(group).ConfigureAwait(false);
         }
+
+        _outbox.Complete();
     }
 
     private void OnSleepChanged(RaftReplica replica, bool asleep)
