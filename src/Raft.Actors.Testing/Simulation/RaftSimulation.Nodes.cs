@@ -279,12 +279,7 @@ public sealed partial class RaftSimulation
     private void Crash(SimNode node)
     {
         _crashes++;
-        node.IsUp = false;
-        node.Incarnation++;
-        node.Mailbox.Clear();
-        node.ProposalWaiters.Clear();
-        node.ReadWaiters.Clear();
-        node.ReadyReads.Clear();
+        Halt(node);
         node.ReceivedSnapshots.Clear();
         node.MissedTicks = 0;
         if (node.Persisting is { } inFlight && _random.Chance(0.5))
@@ -411,14 +406,20 @@ public sealed partial class RaftSimulation
     private void Refuse(SimNode node)
     {
         node.Refused = true;
+        Halt(node);
+        node.Persisting = null;
+        node.Busy = false;
+    }
+
+    /// <summary>Takes a node down: what it held in memory is gone, and events scheduled for it are stale.</summary>
+    private static void Halt(SimNode node)
+    {
         node.IsUp = false;
         node.Incarnation++;
         node.Mailbox.Clear();
         node.ProposalWaiters.Clear();
         node.ReadWaiters.Clear();
         node.ReadyReads.Clear();
-        node.Persisting = null;
-        node.Busy = false;
     }
 
     private string Describe(SimNode node) =>

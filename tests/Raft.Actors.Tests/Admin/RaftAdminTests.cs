@@ -103,7 +103,7 @@ public sealed class RaftAdminTests
 
         await admin.AddLearnersAsync([4, 5]);
         Assert.Equal([4UL, 5], await admin.GetLearnersAsync());
-        await WaitAsync(async () => (await admin.GetAliveLearnersAsync()).Count == 2, "both learners to answer");
+        await Eventually.Until(async () => (await admin.GetAliveLearnersAsync()).Count == 2, "both learners to answer");
 
         await admin.ResetLearnersAsync([5, 6]);
         Assert.Equal([5UL, 6], await admin.GetLearnersAsync());
@@ -131,7 +131,7 @@ public sealed class RaftAdminTests
 
         var stopped = new ulong[] { 1, 2, 3 }.First(id => id != target);
         await cluster.StopReplicaAsync(stopped);
-        await WaitAsync(async () => !(await admin.GetAlivePeersAsync()).Contains(stopped), "the stopped node to drop out of the alive peers");
+        await Eventually.Until(async () => !(await admin.GetAlivePeersAsync()).Contains(stopped), "the stopped node to drop out of the alive peers");
         Assert.Equal(2, (await admin.GetAlivePeersAsync()).Count);
         Assert.Equal(3, (await admin.GetPeersAsync()).Count);
     }
@@ -200,16 +200,6 @@ public sealed class RaftAdminTests
             {
                 await cluster.DisposeAsync();
             }
-        }
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"timed out waiting for {what}");
-            await Task.Delay(20);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Raft.Actors.Consensus;
 using Raft.Actors.Protocol;
 using Raft.Actors.Runtime;
@@ -46,7 +45,7 @@ internal sealed class HostCluster : IAsyncDisposable
         {
             var store = _stores.TryGetValue((node, group), out var existing) ? existing : _stores[(node, group)] = new InMemoryLogStore();
             var options = new RaftReplicaOptions { Node = new RaftNodeOptions { Id = node, Group = group, InitialConfiguration = ConfState.OfVoters(Nodes) } };
-            await host.AddGroupAsync(options, new KeptStore(store), new KvStateMachine());
+            await host.AddGroupAsync(options, new ReplicaCluster.NonDisposingStore(store), new KvStateMachine());
         }
     }
 
@@ -65,20 +64,6 @@ internal sealed class HostCluster : IAsyncDisposable
         return leaders.Length == 1 && replicas.All(r => r.Leader == leaders[0].NodeId) ? leaders[0] : null;
     }
 
-    public static async Task Until(Func<bool> condition, string what, int seconds = 15)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(seconds))
-            {
-                throw new TimeoutException($"timed out waiting for {what}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         foreach (var node in Hosts.Keys.ToArray())
@@ -94,27 +79,5 @@ internal sealed class HostCluster : IAsyncDisposable
             sent.Enqueue((node, [.. messages]));
             inner.Send(messages);
         }
-    }
-
-    /// <summary>A store that outlives its replica, as a disk outlives a process.</summary>
-    private sealed class KeptStore(ILogStore inner) : ILogStore
-    {
-        public ulong FirstIndex => inner.FirstIndex;
-
-        public ulong LastIndex => inner.LastIndex;
-
-        public ulong CompactedIndex => inner.CompactedIndex;
-
-        public ValueTask<LogState> LoadAsync(CancellationToken cancellationToken = default) => inner.LoadAsync(cancellationToken);
-
-        public ValueTask AppendAsync(LogBatch batch, CancellationToken cancellationToken = default) => inner.AppendAsync(batch, cancellationToken);
-
-        public ValueTask<IReadOnlyList<Entry>> ReadAsync(ulong from, ulong toExclusive, CancellationToken cancellationToken = default) => inner.ReadAsync(from, toExclusive, cancellationToken);
-
-        public bool TryGetTerm(ulong index, out ulong term) => inner.TryGetTerm(index, out term);
-
-        public ValueTask CompactAsync(ulong throughIndex, ulong throughTerm, CancellationToken cancellationToken = default) => inner.CompactAsync(throughIndex, throughTerm, cancellationToken);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

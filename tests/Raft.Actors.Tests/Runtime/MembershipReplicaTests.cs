@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Raft.Actors.Protocol;
 using Raft.Actors.Runtime;
 using Raft.Actors.StateMachines;
@@ -13,16 +12,6 @@ public sealed class MembershipReplicaTests
 {
     private static ConfChange Change(ConfChangeType type, ulong node) => ConfChange.Of(new ConfChangeItem(type, node));
 
-    private static async Task Until(Func<Task<bool>> condition, string what, int seconds = 10)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(seconds), $"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
-
     private static async Task<string?> ReadAsync(RaftReplica replica, string key) =>
         KvResult.ReadValue((await replica.ReadAsync(ReplicaCluster.Get(key))).Span);
 
@@ -34,13 +23,13 @@ public sealed class MembershipReplicaTests
         var leader = await cluster.WaitForLeaderAsync();
         await leader.ProposeAsync(ReplicaCluster.Put("a", "1"));
         var follower = cluster.AnyFollower(leader).NodeId;
-        await Until(async () => (await leader.GetStatusAsync()).Configuration.DiskOf(follower) != 0, "the follower's disk to be recorded");
+        await Eventually.Until(async () => (await leader.GetStatusAsync()).Configuration.DiskOf(follower) != 0, "the follower's disk to be recorded");
 
         await cluster.StopReplicaAsync(follower);
         Directory.Delete(Path.Combine(directory.Path, $"node-{follower}"), recursive: true);
         await cluster.StartReplicaAsync(follower);
         var wiped = cluster.Replicas[follower];
-        await Until(() => Task.FromResult(wiped.Fault is not null), "the wiped replica to be refused");
+        await Eventually.Until(() => Task.FromResult(wiped.Fault is not null), "the wiped replica to be refused");
 
         var refused = Assert.IsType<NodeRefusedException>(wiped.Fault);
         Assert.Equal(follower, refused.NodeId);
@@ -61,7 +50,7 @@ public sealed class MembershipReplicaTests
         await cluster.StartJoiningReplicaAsync(4);
 
         await leader.ChangeMembershipAsync(Change(AddLearner, 4));
-        await Until(() => Task.FromResult(cluster.Replicas[4].AppliedIndex >= leader.AppliedIndex), "the learner to catch up");
+        await Eventually.Until(() => Task.FromResult(cluster.Replicas[4].AppliedIndex >= leader.AppliedIndex), "the learner to catch up");
         await leader.ChangeMembershipAsync(Change(AddVoter, 4));
         var old = cluster.AnyFollower(leader).NodeId;
         await leader.ChangeMembershipAsync(Change(Remove, old));

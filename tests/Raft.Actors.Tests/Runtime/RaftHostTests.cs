@@ -9,7 +9,7 @@ public sealed class RaftHostTests
 {
     private static async Task WriteEveryGroupAsync(HostCluster cluster, string value)
     {
-        await HostCluster.Until(() => cluster.Groups.All(g => cluster.LeaderOf(g) is not null), "every group to elect a leader");
+        await Eventually.Until(() => cluster.Groups.All(g => cluster.LeaderOf(g) is not null), "every group to elect a leader");
         foreach (var group in cluster.Groups)
         {
             await cluster.LeaderOf(group)!.ProposeAsync(ReplicaCluster.Put("k", value));
@@ -22,7 +22,7 @@ public sealed class RaftHostTests
         await using var cluster = await HostCluster.StartAsync(groups: 20);
         await WriteEveryGroupAsync(cluster, "1");
 
-        await HostCluster.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
+        await Eventually.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
         cluster.Sent.Clear();
         await Task.Delay(300);
 
@@ -37,7 +37,7 @@ public sealed class RaftHostTests
     {
         await using var cluster = await HostCluster.StartAsync(groups: 5);
         await WriteEveryGroupAsync(cluster, "1");
-        await HostCluster.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
+        await Eventually.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
         var leader = cluster.LeaderOf(3)!;
 
         await leader.ProposeAsync(ReplicaCluster.Put("k", "2"));
@@ -47,7 +47,7 @@ public sealed class RaftHostTests
             Assert.Equal("2", KvResult.ReadValue((await host.GetReplica(3)!.ReadAsync(ReplicaCluster.Get("k"))).Span));
         }
 
-        await HostCluster.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "the group to go quiet again");
+        await Eventually.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "the group to go quiet again");
     }
 
     [Fact]
@@ -55,13 +55,13 @@ public sealed class RaftHostTests
     {
         await using var cluster = await HostCluster.StartAsync(groups: 12);
         await WriteEveryGroupAsync(cluster, "1");
-        await HostCluster.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
+        await Eventually.Until(() => cluster.Hosts.Values.All(h => h.AwakeCount == 0), "every group to go quiet");
         var ledByOne = cluster.Groups.Where(g => cluster.LeaderOf(g)!.NodeId == 1).ToArray();
         var ledByOthers = cluster.Groups.Except(ledByOne).ToArray();
 
         await cluster.StopHostAsync(1);
 
-        await HostCluster.Until(() => ledByOne.All(g => cluster.LeaderOf(g) is { } l && l.NodeId != 1), "the groups node 1 led to elect new leaders");
+        await Eventually.Until(() => ledByOne.All(g => cluster.LeaderOf(g) is { } l && l.NodeId != 1), "the groups node 1 led to elect new leaders");
         foreach (var group in ledByOne)
         {
             await cluster.LeaderOf(group)!.ProposeAsync(ReplicaCluster.Put("k", "2"));

@@ -173,7 +173,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     public sealed record SnapshotSettings(ulong Every, ulong Margin, int ChunkSize = SnapshotOptions.MinChunkSize, TimeSpan? PartTimeout = null, long? TransferBytesPerSecond = null);
 
     /// <summary>Lets a stopped replica's in-memory store outlive it, so the replica can be restarted on the same "disk".</summary>
-    private sealed class NonDisposingStore(ILogStore inner) : ILogStore
+    internal sealed class NonDisposingStore(ILogStore inner) : ILogStore
     {
         public ulong FirstIndex => inner.FirstIndex;
 
