@@ -108,6 +108,9 @@ public sealed partial class RaftNode
     /// <summary>Current membership: the one set by the last configuration entry in the log, committed or not.</summary>
     public ConfState Configuration => _log.Configuration;
 
+    /// <summary>Index of the entry that set <see cref="Configuration"/> (the snapshot's index, or 0, when no entry after it did).</summary>
+    public ulong ConfigurationIndex => _log.ConfigurationIndex;
+
     /// <summary>
     /// Set when a member refused this node because its storage is not the one the group
     /// recorded for its id; the node then takes no further part and the runtime must stop it.

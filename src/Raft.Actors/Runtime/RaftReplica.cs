@@ -35,7 +35,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     private int _tickQueued;
     private long _lastTickAt;
     private ulong _nextReadId;
-    private volatile ReplicaView _view = new(RaftRole.Follower, 0, 0, 0, 0, []);
+    private volatile ReplicaView _view = new(RaftRole.Follower, 0, 0, 0, 0, [], 0);
     private ConfState? _publishedConfiguration;
     private volatile Exception? _fault;
 
@@ -110,6 +110,9 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
 
     /// <summary>The failure that stopped this replica, or null while it is healthy.</summary>
     public Exception? Fault => _fault;
+
+    /// <summary>Role, term, leader, indices and members as one consistent snapshot.</summary>
+    internal ReplicaView View => _view;
 
     /// <summary>
     /// Loads the durable log, restores the state machine from the latest snapshot (when there is
@@ -263,7 +266,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
             }
         }
 
-        _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex, members);
+        _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex, members, node.ConfigurationIndex);
         CompleteLeaderChangeWaiters(node.Leader);
     }
 
@@ -298,7 +301,8 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         }
     }
 
-    private sealed record ReplicaView(RaftRole Role, ulong Term, ulong Leader, ulong Commit, ulong Applied, IReadOnlyList<ulong> Members);
+    /// <summary>What the replica last published, read by clients without a trip through the mailbox.</summary>
+    internal sealed record ReplicaView(RaftRole Role, ulong Term, ulong Leader, ulong Commit, ulong Applied, IReadOnlyList<ulong> Members, ulong ConfigurationIndex);
 
     private sealed record ProposeRequest(ReadOnlyMemory<byte> Command, ProposalId Id, TaskCompletionSource<ReadOnlyMemory<byte>> Completion);
 
