@@ -18,7 +18,7 @@ internal static class MultiRaftBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        int groups = 10_000, idleSeconds = 30, spreadGroups = 1_000, writeSeconds = 5, writers = 64;
+        int groups = 10_000, idleSeconds = 30, spreadGroups = 1_000, writeSeconds = 5, writers = 64, quiesceAfterTicks = new RaftHostOptions { NodeId = 1 }.QuiesceAfterTicks;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : 0;
@@ -29,6 +29,7 @@ internal static class MultiRaftBenchmark
                 case "--spread-groups": spreadGroups = value; break;
                 case "--write-seconds": writeSeconds = value; break;
                 case "--writers": writers = value; break;
+                case "--quiesce-after-ticks": quiesceAfterTicks = value; break;
                 default:
                     Console.Error.WriteLine($"unknown option {args[i - 1]}");
                     return 2;
@@ -39,7 +40,7 @@ internal static class MultiRaftBenchmark
         var clock = Stopwatch.StartNew();
         var network = new InMemoryNetwork();
         ulong[] nodes = [1, 2, 3];
-        var hosts = nodes.Select(n => new RaftHost(new RaftHostOptions { NodeId = n }, network.TransportFor(n))).ToArray();
+        var hosts = nodes.Select(n => new RaftHost(new RaftHostOptions { NodeId = n, QuiesceAfterTicks = quiesceAfterTicks }, network.TransportFor(n))).ToArray();
         foreach (var host in hosts)
         {
             network.Register(host.NodeId, host);
@@ -56,7 +57,10 @@ internal static class MultiRaftBenchmark
 
         await WaitAsync(() => Enumerable.Range(1, groups).All(g => LeaderOf(hosts, (ulong)g) is not null), TimeSpan.FromMinutes(5), "every group to elect a leader");
         var startup = clock.Elapsed;
-        await WaitAsync(() => hosts.All(h => h.AwakeCount == 0), TimeSpan.FromMinutes(5), "every group to go quiet");
+        if (quiesceAfterTicks > 0)
+        {
+            await WaitAsync(() => hosts.All(h => h.AwakeCount == 0), TimeSpan.FromMinutes(5), "every group to go quiet");
+        }
 
         var process = Process.GetCurrentProcess();
         process.Refresh();
@@ -69,6 +73,7 @@ internal static class MultiRaftBenchmark
         new Json()
             .Add("scenario", "multiraft-idle")
             .Add("groups", groups)
+            .Add("quiesce_after_ticks", quiesceAfterTicks)
             .Add("replicas", groups * 3L)
             .Add("idle_cpu_pct", idleCpu, 2)
             .Add("bytes_per_replica", heap / (groups * 3L))
@@ -83,9 +88,11 @@ internal static class MultiRaftBenchmark
             .Add("storage", "memory (no fsync)")
             .Add("writers", writers)
             .Add("spread_groups", Math.Min(spreadGroups, groups))
-            .Add("spread_commits_per_s", spread, 0)
-            .Add("single_commits_per_s", single, 0)
-            .Add("spread_vs_single", spread / single, 2)
+            .Add("spread_commits_per_s", spread.CommitsPerSecond, 0)
+            .Add("single_commits_per_s", single.CommitsPerSecond, 0)
+            .Add("spread_vs_single", spread.CommitsPerSecond / single.CommitsPerSecond, 2)
+            .Add("spread_work_items_per_commit", spread.WorkItemsPerCommit, 1)
+            .Add("single_work_items_per_commit", single.WorkItemsPerCommit, 1)
             .Print();
 
         foreach (var host in hosts)
@@ -96,10 +103,15 @@ internal static class MultiRaftBenchmark
         return 0;
     }
 
-    /// <summary>Commits per second of <paramref name="writers"/> concurrent writers, writer i writing to group i mod <paramref name="groupCount"/> + 1.</summary>
-    private static async Task<double> WriteAsync(RaftHost[] hosts, int groupCount, int writers, int seconds)
+    /// <summary>
+    /// Commits per second of <paramref name="writers"/> concurrent writers, writer i writing to group
+    /// i mod <paramref name="groupCount"/> + 1, and thread-pool work items per commit (each one a
+    /// thread hand-off: the cost that batching amortizes).
+    /// </summary>
+    private static async Task<(double CommitsPerSecond, double WorkItemsPerCommit)> WriteAsync(RaftHost[] hosts, int groupCount, int writers, int seconds)
     {
         long commits = 0;
+        var workItems = ThreadPool.CompletedWorkItemCount;
         var stop = Stopwatch.StartNew();
         var value = new string('v', 64);
         var tasks = Enumerable.Range(0, writers).Select(async w =>
@@ -128,7 +140,7 @@ internal static class MultiRaftBenchmark
             }
         }).ToArray();
         await Task.WhenAll(tasks);
-        return commits / stop.Elapsed.TotalSeconds;
+        return (commits / stop.Elapsed.TotalSeconds, (ThreadPool.CompletedWorkItemCount - workItems) / (double)Math.Max(1, commits));
     }
 
     private static RaftReplica? LeaderOf(RaftHost[] hosts, ulong group)

@@ -11,7 +11,8 @@ public interface IRaftTransport
 {
     /// <summary>
     /// Queues messages for delivery and returns at once (never blocks the replica loop). The
-    /// messages may be for several nodes; a transport sends one frame per destination.
+    /// messages may be for several nodes; a transport sends one frame per destination. Called
+    /// from several threads at once (a host's workers, its timers, snapshot transfers).
     /// </summary>
     void Send(IReadOnlyList<RaftMessage> messages);
 }

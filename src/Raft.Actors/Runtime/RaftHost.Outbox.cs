@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Raft.Actors.Protocol;
 
 namespace Raft.Actors.Runtime;
@@ -6,44 +5,49 @@ namespace Raft.Actors.Runtime;
 public sealed partial class RaftHost
 {
     /// <summary>
-    /// The transport every hosted replica sends through: whatever the replicas queued while
-    /// the previous send ran goes out in one <see cref="IRaftTransport.Send"/>, so a
-    /// destination gets one frame for many groups.
+    /// The transport every hosted replica sends through. While a worker runs a batch of passes,
+    /// what those passes send is collected and leaves in one <see cref="IRaftTransport.Send"/>,
+    /// so a destination gets one frame for many groups; anything sent elsewhere (timers,
+    /// snapshot transfers, a pass resumed after a store write) goes straight through.
     /// </summary>
-    private sealed class Outbox : IRaftTransport
+    private sealed class Outbox(IRaftTransport inner) : IRaftTransport
     {
-        private readonly IRaftTransport _inner;
-        private readonly Channel<IReadOnlyList<RaftMessage>> _queue = Channel.CreateUnbounded<IReadOnlyList<RaftMessage>>(new UnboundedChannelOptions { SingleReader = true });
-
-        public Outbox(IRaftTransport inner)
-        {
-            _inner = inner;
-            _ = Task.Run(PumpAsync);
-        }
-
-        /// <summary>Stops the pump once what is queued has been sent.</summary>
-        public void Complete() => _queue.Writer.TryComplete();
+        // The batch the current thread collects into, and for which host: a worker's batch runs
+        // synchronously on one thread, and nothing of another host runs inside it.
+        [ThreadStatic]
+        private static (Outbox Owner, List<RaftMessage> Messages)? t_batch;
 
         public void Send(IReadOnlyList<RaftMessage> messages)
         {
-            if (messages.Count > 0)
+            if (messages.Count == 0)
             {
-                _queue.Writer.TryWrite(messages);
+                return;
+            }
+
+            if (t_batch is { } batch && ReferenceEquals(batch.Owner, this))
+            {
+                batch.Messages.AddRange(messages);
+            }
+            else
+            {
+                inner.Send(messages);
             }
         }
 
-        private async Task PumpAsync()
-        {
-            var batch = new List<RaftMessage>();
-            while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                while (_queue.Reader.TryRead(out var messages))
-                {
-                    batch.AddRange(messages);
-                }
+        /// <summary>From now until <see cref="Flush"/>, this thread's sends are collected in <paramref name="buffer"/>.</summary>
+        public void Collect(List<RaftMessage> buffer) => t_batch = (this, buffer);
 
-                _inner.Send(batch.ToArray());
-                batch.Clear();
+        /// <summary>Sends what this thread collected, in one call, and stops collecting.</summary>
+        public void Flush()
+        {
+            if (t_batch is { } batch && ReferenceEquals(batch.Owner, this))
+            {
+                t_batch = null;
+                if (batch.Messages.Count > 0)
+                {
+                    inner.Send(batch.Messages.ToArray());
+                    batch.Messages.Clear();
+                }
             }
         }
     }

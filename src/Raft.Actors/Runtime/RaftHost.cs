@@ -25,6 +25,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
     private readonly ConcurrentDictionary<ulong, RaftReplica> _groups = new();
     private readonly ConcurrentDictionary<ulong, RaftReplica> _awake = new();
     private readonly Outbox _outbox;
+    private readonly Workers _workers;
     private readonly Liveness _liveness;
     private readonly ITimer _ticker;
     private readonly ITimer _livenessTimer;
@@ -43,6 +44,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _outbox = new Outbox(transport);
+        _workers = new Workers(_outbox, options.Workers);
         _liveness = new Liveness(options, _time);
         _ticker = _time.CreateTimer(_ => Tick(), null, options.TickInterval, options.TickInterval);
         _livenessTimer = _time.CreateTimer(_ => CheckLiveness(), null, options.LivenessInterval, options.LivenessInterval);
@@ -77,7 +79,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
             throw new ArgumentException($"Replica options name node {options.Node.Id}, but this host is node {NodeId}.", nameof(options));
         }
 
-        var hosting = new RaftReplica.ReplicaHosting(_options.QuiesceAfterTicks, OnSleepChanged, InvalidatePeers);
+        var hosting = new RaftReplica.ReplicaHosting(_options.QuiesceAfterTicks, OnSleepChanged, InvalidatePeers, _workers.Schedule);
         var replica = new RaftReplica(options, store, stateMachine, _outbox, _time, random, _logger, hosting);
         if (!_groups.TryAdd(options.Node.Group, replica))
         {
@@ -140,7 +142,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
             await RemoveGroupAsync(group).ConfigureAwait(false);
         }
 
-        _outbox.Complete();
+        await _workers.CompleteAsync().ConfigureAwait(false);
     }
 
     private void OnSleepChanged(RaftReplica replica, bool asleep)

@@ -18,6 +18,13 @@ public sealed class RaftHostOptions
     /// <summary>A peer not heard from for this long is taken for down: the quiescent groups it led wake up and elect.</summary>
     public TimeSpan LivenessTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Threads that run the hosted replicas' passes (default: one per processor). A pass whose
+    /// store writes synchronously holds its worker for the write, so hosts whose groups each
+    /// have their own synchronous store (such as <see cref="Storage.FileLogStore"/>) may want more.
+    /// </summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -29,6 +36,11 @@ public sealed class RaftHostOptions
         if (TickInterval <= TimeSpan.Zero || LivenessInterval <= TimeSpan.Zero || QuiesceAfterTicks < 0)
         {
             throw new ArgumentException($"RaftHostOptions.TickInterval ({TickInterval}) and LivenessInterval ({LivenessInterval}) must be positive and QuiesceAfterTicks ({QuiesceAfterTicks}) not negative.", nameof(TickInterval));
+        }
+
+        if (Workers < 1)
+        {
+            throw new ArgumentException($"RaftHostOptions.Workers must be at least 1 (was {Workers}).", nameof(Workers));
         }
 
         if (LivenessTimeout <= LivenessInterval)

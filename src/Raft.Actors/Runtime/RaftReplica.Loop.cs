@@ -6,34 +6,45 @@ namespace Raft.Actors.Runtime;
 
 public sealed partial class RaftReplica
 {
-    private async Task RunAsync()
+    /// <summary>
+    /// One pass: steps everything in the mailbox, then carries out Ready after Ready until the
+    /// node has nothing more, then publishes the view. Whatever arrives meanwhile waits for the
+    /// next pass, so one write covers everything that arrived during the previous one.
+    /// </summary>
+    private async ValueTask RunPassAsync(RaftNode node)
     {
         var reader = _mailbox.Reader;
-        var node = _node!;
+        if (_fault is not null)
+        {
+            // A faulted replica takes no further part; what still arrives is dropped.
+            while (reader.TryRead(out _))
+            {
+            }
+
+            return;
+        }
+
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (reader.TryRead(out var item))
             {
-                while (reader.TryRead(out var item))
+                if (item is SnapshotWritten written)
                 {
-                    if (item is SnapshotWritten written)
-                    {
-                        // Compacting the store is a store write: it goes in order with the Ready writes.
-                        await OnSnapshotWrittenAsync(node, written).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        Handle(node, item);
-                    }
+                    // Compacting the store is a store write: it goes in order with the Ready writes.
+                    await OnSnapshotWrittenAsync(node, written).ConfigureAwait(false);
                 }
-
-                while (node.HasReady)
+                else
                 {
-                    await HandleReadyAsync(node, node.GetReady()).ConfigureAwait(false);
+                    Handle(node, item);
                 }
-
-                Publish();
             }
+
+            while (node.HasReady)
+            {
+                await HandleReadyAsync(node, node.GetReady()).ConfigureAwait(false);
+            }
+
+            Publish();
         }
         catch (Exception ex)
         {

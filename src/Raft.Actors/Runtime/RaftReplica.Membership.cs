@@ -24,7 +24,7 @@ public sealed partial class RaftReplica
         while (true)
         {
             var request = new ConfChangeRequest(change, new(TaskCreationOptions.RunContinuationsAsynchronously), NewCompletion());
-            _mailbox.Writer.TryWrite(request);
+            Post(request);
             var result = await request.Result.Task.WaitAsync(_options.ProposalTimeout, _time, cancellationToken).ConfigureAwait(false);
             switch (result.Status)
             {
@@ -57,7 +57,7 @@ public sealed partial class RaftReplica
     {
         ThrowIfFaulted();
         var request = new TransferRequest(target, new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
-        _mailbox.Writer.TryWrite(request);
+        Post(request);
         var result = await request.Result.Task.WaitAsync(_options.ProposalTimeout, _time, cancellationToken).ConfigureAwait(false);
         switch (result.Status)
         {
@@ -87,7 +87,7 @@ public sealed partial class RaftReplica
         ArgumentNullException.ThrowIfNull(configuration);
         ThrowIfFaulted();
         var request = new ResetRequest(configuration, new(TaskCreationOptions.RunContinuationsAsynchronously));
-        _mailbox.Writer.TryWrite(request);
+        Post(request);
         await request.Done.Task.WaitAsync(_options.ProposalTimeout, _time, cancellationToken).ConfigureAwait(false);
     }
 
@@ -129,6 +129,11 @@ public sealed partial class RaftReplica
     /// <summary>Completes transfer waiters once a node other than the one they left leads.</summary>
     private void CompleteLeaderChangeWaiters(ulong leader)
     {
+        if (_leaderChangeWaiters.Count == 0)
+        {
+            return;
+        }
+
         _leaderChangeWaiters.RemoveAll(w =>
         {
             if (leader == 0 || leader == w.FormerLeader)

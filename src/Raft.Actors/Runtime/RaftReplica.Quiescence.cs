@@ -16,7 +16,7 @@ public sealed partial class RaftReplica
     public bool IsAsleep => _asleep;
 
     /// <summary>Wakes the group (the host calls this when the leader's node stopped answering).</summary>
-    internal void Wake() => _mailbox.Writer.TryWrite(WakeSignal.Instance);
+    internal void Wake() => Post(WakeSignal.Instance);
 
     /// <summary>
     /// Keeps the sleep state in line with what just arrived: an item that asks for work wakes
@@ -69,7 +69,8 @@ public sealed partial class RaftReplica
     /// <param name="QuiesceAfterTicks">Idle ticks after which a leader quiesces its group (0 = never).</param>
     /// <param name="SleepChanged">Told when the group goes to sleep (true) or wakes (false).</param>
     /// <param name="MembersChanged">Told when the group's members (as published) changed.</param>
-    internal sealed record ReplicaHosting(int QuiesceAfterTicks, Action<RaftReplica, bool> SleepChanged, Action MembersChanged);
+    /// <param name="Schedule">Runs the replica's next pass (<see cref="RunPass"/>) on one of the host's workers.</param>
+    internal sealed record ReplicaHosting(int QuiesceAfterTicks, Action<RaftReplica, bool> SleepChanged, Action MembersChanged, Action<RaftReplica> Schedule);
 
     private sealed class WakeSignal
     {

@@ -45,7 +45,7 @@ public sealed partial class RaftReplica
     private TimeSpan SnapshotPartTimeout => _options.SnapshotPartTimeout;
 
     /// <summary>Test seam: the loop acts as if its core sent the Snapshot message to <paramref name="follower"/> again.</summary>
-    internal void RepeatSnapshotMessage(ulong follower) => _mailbox.Writer.TryWrite(new RepeatSnapshot(follower));
+    internal void RepeatSnapshotMessage(ulong follower) => Post(new RepeatSnapshot(follower));
 
     private void OnRepeatSnapshot(RaftNode node, RepeatSnapshot repeat)
     {
@@ -137,7 +137,7 @@ public sealed partial class RaftReplica
             LogTransferFailed(NodeId, Group, transfer.To, transfer.Id.Index, ex);
         }
 
-        _mailbox.Writer.TryWrite(new SnapshotTransferDone(transfer, succeeded));
+        Post(new SnapshotTransferDone(transfer, succeeded));
     }
 
     private async Task<bool> StreamSnapshotAsync(ISnapshotStore snapshots, SnapshotTransfer transfer, RaftMessage snapshotMessage, CancellationToken cancellationToken)
@@ -411,7 +411,7 @@ public sealed partial class RaftReplica
                     // Stepped again for every later part too: if the core dropped the first one (a term
                     // changed), a leader retrying the same snapshot must not find a follower that
                     // answers "complete" forever without installing it.
-                    _mailbox.Writer.TryWrite(new RaftMessage
+                    Post(new RaftMessage
                     {
                         Type = MessageType.Snapshot,
                         Group = Group,

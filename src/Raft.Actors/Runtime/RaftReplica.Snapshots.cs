@@ -41,7 +41,7 @@ public sealed partial class RaftReplica
         }
 
         var request = new SnapshotRequest(new TaskCompletionSource<SnapshotMetadata>(TaskCreationOptions.RunContinuationsAsynchronously));
-        _mailbox.Writer.TryWrite(request);
+        Post(request);
         return await request.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -213,7 +213,7 @@ public sealed partial class RaftReplica
         }
 
         // When the replica is stopping, nobody takes the report; StopAsync answers the callers.
-        _mailbox.Writer.TryWrite(new SnapshotWritten(metadata, error));
+        Post(new SnapshotWritten(metadata, error));
     }
 
     /// <summary>

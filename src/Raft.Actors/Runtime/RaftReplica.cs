@@ -29,9 +29,8 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     private readonly Dictionary<ulong, (ulong Term, TaskCompletionSource<ReadOnlyMemory<byte>> Completion)> _proposals = [];
     private readonly Dictionary<ulong, (ReadRequest Request, ulong AskedLeader)> _reads = [];
     private readonly List<(ulong Index, ReadRequest Request)> _readyReads = [];
-    private RaftNode? _node;
+    private volatile RaftNode? _node;
     private ITimer? _timer;
-    private Task? _loop;
     private int _tickQueued;
     private long _lastTickAt;
     private ulong _nextReadId;
@@ -120,7 +119,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (_loop is not null)
+        if (_node is not null)
         {
             throw new InvalidOperationException($"Replica {NodeId} of group {Group} is already started.");
         }
@@ -140,7 +139,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         _lastTickAt = _time.GetTimestamp();
         ScheduleFirstSnapshot(snapshot);
         Publish();
-        _loop = Task.Run(RunAsync, CancellationToken.None);
+        RequestPass(); // for whatever arrived before the node existed
         if (_hosting is null)
         {
             _timer = _time.CreateTimer(_ => EnqueueTick(), null, _options.TickInterval, _options.TickInterval);
@@ -153,7 +152,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     public void Deliver(RaftMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        _mailbox.Writer.TryWrite(message);
+        Post(message);
     }
 
     /// <summary>
@@ -168,7 +167,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     {
         ThrowIfFaulted();
         var request = new ProposeRequest(command, id ?? default, NewCompletion());
-        _mailbox.Writer.TryWrite(request);
+        Post(request);
         return await AwaitOutcomeAsync(request.Completion.Task, "proposal", cancellationToken).ConfigureAwait(false);
     }
 
@@ -182,7 +181,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     {
         ThrowIfFaulted();
         var request = new ReadRequest(query, NewCompletion());
-        _mailbox.Writer.TryWrite(request);
+        Post(request);
         return await AwaitOutcomeAsync(request.Completion.Task, "read", cancellationToken).ConfigureAwait(false);
     }
 
@@ -191,7 +190,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     {
         ThrowIfFaulted();
         var request = new StatusRequest(new TaskCompletionSource<RaftStatus>(TaskCreationOptions.RunContinuationsAsynchronously));
-        _mailbox.Writer.TryWrite(request);
+        Post(request);
         return request.Completion.Task.WaitAsync(_options.ProposalTimeout, _time, cancellationToken);
     }
 
@@ -199,11 +198,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
     public async Task StopAsync()
     {
         _timer?.Dispose();
-        _mailbox.Writer.TryComplete();
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
+        await StopPassesAsync().ConfigureAwait(false);
 
         var stopped = new UnknownOutcomeException($"Replica {NodeId} of group {Group} stopped before the outcome was known.");
         FailAll(stopped);
@@ -248,7 +243,7 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
         // At most one tick waits in the mailbox: a loop that fell behind must not replay a backlog of ticks.
         if (Interlocked.Exchange(ref _tickQueued, 1) == 0)
         {
-            _mailbox.Writer.TryWrite(TickSignal.Instance);
+            Post(TickSignal.Instance);
         }
     }
 
@@ -266,7 +261,14 @@ public sealed partial class RaftReplica : IRaftMessageSink, IAsyncDisposable
             }
         }
 
-        _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex, members, node.ConfigurationIndex);
+        var view = _view;
+        if (view.Role != node.Role || view.Term != node.Term || view.Leader != node.Leader || view.Commit != node.CommitIndex
+            || view.Applied != node.AppliedIndex || view.ConfigurationIndex != node.ConfigurationIndex || !ReferenceEquals(view.Members, members))
+        {
+            // Most passes (ticks, heartbeats) change none of it: publish only a new view.
+            _view = new ReplicaView(node.Role, node.Term, node.Leader, node.CommitIndex, node.AppliedIndex, members, node.ConfigurationIndex);
+        }
+
         CompleteLeaderChangeWaiters(node.Leader);
     }
 
