@@ -2,8 +2,9 @@ using System.Diagnostics;
 using Raft.Actors.Testing.Simulation;
 
 // Runs many seeded simulations of a Raft group under faults and reports every seed that broke
-// an invariant. Usage: --seeds N [--start S] [--nodes 3|5] [--workload default|membership]
+// an invariant. Usage: --seeds N [--start S] [--nodes 3|5] [--workload default|membership|services]
 // [--lease-reads on|off] [--scenario one-at-a-time|lease] [--plant NAME] [--verbose]
+// (services planted bugs: --workload services --plant stale-fence|unsnapshotted-sequence)
 var seeds = 100;
 ulong start = 1;
 var nodes = 3;
