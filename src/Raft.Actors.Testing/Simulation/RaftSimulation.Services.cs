@@ -92,9 +92,10 @@ public sealed partial class RaftSimulation
             return new ServiceCall(ServiceCallKind.SequenceNext, name, ReplicatedSequence.NextCommand(name, 1 + _random.Next(5)));
         }
 
-        if (roll < 40 && client.Held is null)
+        if (roll < 40)
         {
-            var name = LockName(_random.Next(ServiceLocks));
+            // A holder acquires its own lock again: a re-entrant hold with the same token.
+            var name = client.Held?.Lock ?? LockName(_random.Next(ServiceLocks));
             var owner = Owner(client);
             return new ServiceCall(ServiceCallKind.Acquire, name, DistributedLock.AcquireCommand(name, owner, LeaseMilliseconds(), WallClock.Now(client.Clock))) { Owner = owner };
         }

@@ -69,6 +69,22 @@ public sealed class ServicesSimulationTests(ITestOutputHelper output)
         Assert.All(caught, r => Assert.Contains("lock safety: lock 'lock", r.FirstViolation));
     }
 
+    /// <summary>
+    /// Seeds where every replica lost the sequences alike (all restored from snapshots without
+    /// them), so their answers agree and only the clients' ranges show the damage.
+    /// </summary>
+    [Theory]
+    [InlineData(185UL)]
+    [InlineData(69UL)]
+    public void Sequences_left_out_of_snapshots_are_caught_by_the_sequence_checker(ulong seed)
+    {
+        var result = Run(seed, plantedBug: "unsnapshotted-sequence");
+
+        Assert.False(result.Passed);
+        Assert.Contains("sequence safety", result.FirstViolation);
+        Assert.Contains("handed out twice", result.FirstViolation);
+    }
+
     [Fact]
     public void Services_planted_bugs_need_the_services_workload()
     {
