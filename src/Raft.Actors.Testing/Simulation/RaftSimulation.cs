@@ -57,11 +57,11 @@ public sealed partial class RaftSimulation
         _snapshotEvery = 10 + _random.Next(200);
         _compactionMargin = _random.Next(30);
         _nodes = new List<SimNode>(options.Nodes);
+        var serviceBugs = options.ParsedServicePlantedBug;
         for (var i = 0; i < options.Nodes; i++)
         {
-            var bugs = options.ParsedServicePlantedBug;
             _nodes.Add(_services
-                ? new SimNode((ulong)(i + 1)) { TickInterval = BaseTickInterval, NewStateMachine = () => new ServiceStateMachine { PlantedBugs = bugs } }
+                ? new SimNode((ulong)(i + 1)) { TickInterval = BaseTickInterval, NewStateMachine = () => new ServiceStateMachine { PlantedBugs = serviceBugs } }
                 : new SimNode((ulong)(i + 1)) { TickInterval = BaseTickInterval });
         }
 

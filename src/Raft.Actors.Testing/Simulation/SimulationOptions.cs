@@ -50,7 +50,11 @@ public sealed record SimulationOptions
     /// </summary>
     public string? Scenario { get; init; }
 
-    /// <summary>Deliberately wrong rule to switch on, proving the checkers can fail. Tests and the runner only.</summary>
+    /// <summary>
+    /// Deliberately wrong rule to switch on, proving the checkers can fail. Tests and the runner
+    /// only. <c>stale-fence</c> and <c>unsnapshotted-sequence</c> are rules of the service state
+    /// machine and need the services workload.
+    /// </summary>
     public string? PlantedBug { get; init; }
 
     internal PlantedBug ParsedPlantedBug => PlantedBug switch
