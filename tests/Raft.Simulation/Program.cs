@@ -2,17 +2,19 @@ using System.Diagnostics;
 using Raft.Actors.Testing.Simulation;
 
 // Runs many seeded simulations of a Raft group under faults and reports every seed that broke
-// an invariant. Usage: --seeds N [--start S] [--nodes 3|5] [--workload default|membership]
+// an invariant. Usage: --seeds N [--start S] [--nodes 3|5] [--clients N] [--workload default|membership|services]
 // [--lease-reads on|off] [--scenario one-at-a-time|lease] [--plant NAME] [--verbose]
+// (services planted bugs: --workload services --plant stale-fence|unsnapshotted-sequence)
 var seeds = 100;
 ulong start = 1;
 var nodes = 3;
+var clients = new SimulationOptions().Clients;
 var workload = "default";
 bool? leaseReads = null;
 string? plant = null;
 string? scenario = null;
 var verbose = false;
-var usage = $"Usage: --seeds N [--start S] [--nodes 3|5] [--workload {string.Join("|", SimulationOptions.KnownWorkloads)}] [--lease-reads on|off] [--scenario {string.Join("|", SimulationOptions.KnownScenarios)}] [--plant {string.Join("|", SimulationOptions.KnownPlantedBugs)}] [--verbose]";
+var usage = $"Usage: --seeds N [--start S] [--nodes 3|5] [--clients N] [--workload {string.Join("|", SimulationOptions.KnownWorkloads)}] [--lease-reads on|off] [--scenario {string.Join("|", SimulationOptions.KnownScenarios)}] [--plant {string.Join("|", SimulationOptions.KnownPlantedBugs)}] [--verbose]";
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -25,6 +27,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--nodes":
             nodes = int.Parse(args[++i]);
+            break;
+        case "--clients":
+            clients = int.Parse(args[++i]);
             break;
         case "--workload":
             workload = args[++i];
@@ -53,13 +58,13 @@ long operations = 0;
 for (var k = 0; k < seeds; k++)
 {
     var seed = start + (ulong)k;
-    var result = new RaftSimulation(new SimulationOptions { Seed = seed, Nodes = nodes, Workload = workload, LeaseReads = leaseReads, Scenario = scenario, PlantedBug = plant }).Run();
+    var result = new RaftSimulation(new SimulationOptions { Seed = seed, Nodes = nodes, Clients = clients, Workload = workload, LeaseReads = leaseReads, Scenario = scenario, PlantedBug = plant }).Run();
     operations += result.Operations;
     if (!result.Passed)
     {
         violations++;
         Console.WriteLine($"FAIL {result}");
-        Console.WriteLine($"  replay: dotnet run -c Release --project tests/Raft.Simulation -- --seeds 1 --start {seed} --nodes {nodes} --workload {workload}{(leaseReads is { } l ? " --lease-reads " + (l ? "on" : "off") : "")}{(scenario is null ? "" : " --scenario " + scenario)}{(plant is null ? "" : " --plant " + plant)}");
+        Console.WriteLine($"  replay: dotnet run -c Release --project tests/Raft.Simulation -- --seeds 1 --start {seed} --nodes {nodes} --clients {clients} --workload {workload}{(leaseReads is { } l ? " --lease-reads " + (l ? "on" : "off") : "")}{(scenario is null ? "" : " --scenario " + scenario)}{(plant is null ? "" : " --plant " + plant)}");
     }
     else if (verbose)
     {

@@ -18,6 +18,12 @@ public sealed partial class RaftSimulation
             return;
         }
 
+        if (_services)
+        {
+            StartServiceOperation(client);
+            return;
+        }
+
         var key = "k" + _random.Next(_options.Keys);
         var roll = _random.Next(100);
         client.Kind = roll < 40 ? KvOpKind.Get : roll < 80 ? KvOpKind.Put : KvOpKind.Cas;
@@ -48,7 +54,7 @@ public sealed partial class RaftSimulation
         {
             if (client.Busy && client.Sequence == sequence)
             {
-                Complete(client, OpOutcome.Unknown, null, false);
+                Complete(client, OpOutcome.Unknown, default);
             }
         });
         Attempt(client);
@@ -79,7 +85,7 @@ public sealed partial class RaftSimulation
     private void HandleClientRequest(SimNode node, ClientRequest request)
     {
         var client = request.Client;
-        if (client.Kind == KvOpKind.Get)
+        if (client.IsRead)
         {
             var readId = ++_nextReadId;
             if (_leaseReads && node.Raft.Role == RaftRole.Leader)
@@ -122,11 +128,8 @@ public sealed partial class RaftSimulation
 
             switch (reply)
             {
-                case ClientReply.Ok when client.Kind == KvOpKind.Get:
-                    Complete(client, OpOutcome.Ok, KvResult.ReadValue(result.Span), false);
-                    break;
                 case ClientReply.Ok:
-                    Complete(client, OpOutcome.Ok, null, client.Kind == KvOpKind.Put || KvResult.ReadBool(result.Span));
+                    Complete(client, OpOutcome.Ok, result);
                     break;
                 default:
                     // Not applied (not the leader, or another entry took the index): try again.
@@ -149,21 +152,21 @@ public sealed partial class RaftSimulation
         });
     }
 
-    private void Complete(SimClient client, OpOutcome outcome, string? output, bool casApplied)
+    /// <summary>Ends the client's operation: <paramref name="result"/> is the state machine's answer (Ok only).</summary>
+    private void Complete(SimClient client, OpOutcome outcome, ReadOnlyMemory<byte> result)
     {
         client.Busy = false;
         client.Attempt++;
-        _history.Add(new KvOperation(
-            client.Id, client.Kind, client.Key, client.Value, client.Expected,
-            client.InvokedAt, _now, outcome, output, casApplied));
-        if (outcome == OpOutcome.Ok)
+        if (client.Call is { } call)
         {
-            client.LastSeen[client.Key] = client.Kind switch
-            {
-                KvOpKind.Get => output,
-                KvOpKind.Put => client.Value,
-                _ => casApplied ? client.Value : client.LastSeen.GetValueOrDefault(client.Key),
-            };
+            RecordServiceCall(client, call, outcome, result);
+        }
+        else
+        {
+            var ok = outcome == OpOutcome.Ok;
+            var output = ok && client.Kind == KvOpKind.Get ? KvResult.ReadValue(result.Span) : null;
+            var casApplied = ok && client.Kind != KvOpKind.Get && (client.Kind == KvOpKind.Put || KvResult.ReadBool(result.Span));
+            Record(client, new KvOperation(client.Id, client.Kind, client.Key, client.Value, client.Expected, client.InvokedAt, _now, outcome, output, casApplied));
         }
 
         if (client.Pinned)
@@ -173,6 +176,21 @@ public sealed partial class RaftSimulation
         else
         {
             Schedule(_random.Between(0, 20 * Millisecond), () => StartOperation(client));
+        }
+    }
+
+    /// <summary>Adds a KV operation to the history and remembers, per key, the last value the client saw (what a CAS expects).</summary>
+    private void Record(SimClient client, KvOperation operation)
+    {
+        _history.Add(operation);
+        if (operation.Outcome == OpOutcome.Ok)
+        {
+            client.LastSeen[operation.Key] = operation.Kind switch
+            {
+                KvOpKind.Get => operation.Output,
+                KvOpKind.Put => operation.Value,
+                _ => operation.CasApplied ? operation.Value : client.LastSeen.GetValueOrDefault(operation.Key),
+            };
         }
     }
 }

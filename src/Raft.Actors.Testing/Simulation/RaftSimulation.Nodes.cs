@@ -206,6 +206,11 @@ public sealed partial class RaftSimulation
     {
         _checker.OnApply(_now, node.Id, entry);
         var result = entry.Type == EntryType.Normal ? node.Sessions.Apply(entry) : ReadOnlyMemory<byte>.Empty;
+        if (_services)
+        {
+            OnServiceApplied(node, entry, result);
+        }
+
         if (node.ProposalWaiters.Remove(entry.Index, out var waiter))
         {
             if (waiter.Term == entry.Term)
@@ -251,7 +256,7 @@ public sealed partial class RaftSimulation
             if (index <= node.Raft.AppliedIndex)
             {
                 node.ReadyReads.RemoveAt(i);
-                Reply(request, ClientReply.Ok, KvResult.Value(node.State.Get(request.Client.Key)));
+                Reply(request, ClientReply.Ok, node.Sessions.StateMachine.Query(request.Client.ReadQuery()));
             }
         }
     }
@@ -387,20 +392,28 @@ public sealed partial class RaftSimulation
     private void CheckConvergedStates()
     {
         var members = ConvergedMembers().ToArray();
+        if (_services)
+        {
+            CheckConvergedServiceStates(members);
+            return;
+        }
 
         for (var k = 0; k < _options.Keys; k++)
         {
             var key = "k" + k;
+            var expected = Kv(members[0]).Get(key);
             foreach (var n in members)
             {
-                if (n.State.Get(key) != members[0].State.Get(key))
+                if (Kv(n).Get(key) != expected)
                 {
-                    _checker.Report(_now, $"state machine safety: after applying through {n.Raft.AppliedIndex}, node {n.Id} holds {key}={n.State.Get(key) ?? "(none)"} but node {members[0].Id} holds {members[0].State.Get(key) ?? "(none)"}");
+                    _checker.Report(_now, $"state machine safety: after applying through {n.Raft.AppliedIndex}, node {n.Id} holds {key}={Kv(n).Get(key) ?? "(none)"} but node {members[0].Id} holds {expected ?? "(none)"}");
                     return;
                 }
             }
         }
     }
+
+    private static KvStateMachine Kv(SimNode node) => (KvStateMachine)node.Sessions.StateMachine;
 
     /// <summary>A member refused this node: its runtime stops it, and nothing brings it back.</summary>
     private void Refuse(SimNode node)

@@ -1,4 +1,5 @@
 using Raft.Actors.Protocol;
+using Raft.Actors.Services;
 using Raft.Actors.Testing.Linearizability;
 
 namespace Raft.Actors.Testing.Simulation;
@@ -19,7 +20,7 @@ public sealed partial class RaftSimulation
     private readonly List<SimNode> _nodes;
     private readonly SimClient[] _clients;
     private readonly SafetyChecker _checker;
-    private readonly List<KvOperation> _history = [];
+    private readonly List<Linearizability.KvOperation> _history = [];
     private readonly long _faultEnd;
     private readonly int _maxEntriesPerMessage;
     private readonly int _maxInflightMessages;
@@ -27,6 +28,7 @@ public sealed partial class RaftSimulation
     private readonly int _compactionMargin;
     private readonly bool _membership;
     private readonly bool _leaseReads;
+    private readonly bool _services;
     private readonly ConfState _founders;
     private readonly SimClient[] _scriptedClients;
     private int _snapshotsInstalled;
@@ -42,6 +44,7 @@ public sealed partial class RaftSimulation
         _ = options.ParsedPlantedBug;
         _ = options.ParsedScenario;
         _membership = options.MembershipWorkload;
+        _services = options.ServicesWorkload;
         _leaseReads = options.ParsedLeaseReads;
         _options = options;
         _checker = new SafetyChecker(checkConfigurationGuard: (options.ParsedPlantedBug & Consensus.PlantedBug.UnguardedConfChange) == 0);
@@ -54,16 +57,20 @@ public sealed partial class RaftSimulation
         _snapshotEvery = 10 + _random.Next(200);
         _compactionMargin = _random.Next(30);
         _nodes = new List<SimNode>(options.Nodes);
+        var serviceBugs = options.ParsedServicePlantedBug;
         for (var i = 0; i < options.Nodes; i++)
         {
-            _nodes.Add(new SimNode((ulong)(i + 1)) { TickInterval = BaseTickInterval });
+            _nodes.Add(_services
+                ? new SimNode((ulong)(i + 1)) { TickInterval = BaseTickInterval, NewStateMachine = () => new ServiceStateMachine { PlantedBugs = serviceBugs } }
+                : new SimNode((ulong)(i + 1)) { TickInterval = BaseTickInterval });
         }
 
         _founders = ConfState.OfVoters([.. _nodes.Select(n => n.Id)]);
         _clients = new SimClient[options.Clients];
         for (var i = 0; i < _clients.Length; i++)
         {
-            _clients[i] = new SimClient(i + 1) { TargetNode = (ulong)(1 + _random.Next(options.Nodes)) };
+            var target = (ulong)(1 + _random.Next(options.Nodes));
+            _clients[i] = _services ? NewServiceClient(i + 1, target) : new SimClient(i + 1) { TargetNode = target };
         }
 
         // Clients that targeted scenarios drive (a write on the new leader, reads on the old one).
@@ -77,7 +84,7 @@ public sealed partial class RaftSimulation
         new RaftSimulation(new SimulationOptions { Seed = seed, Nodes = nodes, PlantedBug = plantedBug }).Run();
 
     /// <summary>The client history of the run, for the linearizability checker.</summary>
-    public IReadOnlyList<KvOperation> History => _history;
+    public IReadOnlyList<Linearizability.KvOperation> History => _history;
 
     /// <summary>Runs faults and traffic, heals everything, waits for convergence and checks every invariant.</summary>
     public SimulationResult Run()
@@ -130,14 +137,18 @@ public sealed partial class RaftSimulation
             {
                 _checker.Violations.Add($"linearizability{(lin.TimedOut ? " check undecided (budget exhausted)" : "")}: key {lin.Key}: {lin.Explanation}");
             }
+            else if (_services)
+            {
+                CheckServiceHistories();
+            }
         }
 
         return new SimulationResult(
             _options.Seed,
             _checker.Violations,
-            _history.Count,
-            _history.Count(o => o.Outcome == OpOutcome.Ok),
-            _history.Count(o => o.Outcome == OpOutcome.Unknown),
+            _services ? _serviceCalls : _history.Count,
+            _services ? _serviceCallsOk : _history.Count(o => o.Outcome == OpOutcome.Ok),
+            _services ? _serviceCallsUnknown : _history.Count(o => o.Outcome == OpOutcome.Unknown),
             _checker.Elections,
             _crashes,
             _partitionChanges,
@@ -149,6 +160,10 @@ public sealed partial class RaftSimulation
             LeaseReads = _leaseReadsServed,
             Refused = _nodes.Count(n => n.Refused),
             Scenario = _scenarioOutcome,
+            SequenceRanges = _sequenceHistory.Count(o => o.Outcome == OpOutcome.Ok),
+            LockGrants = _locks.Grants,
+            FencedWritesAccepted = _locks.FencedWritesAccepted,
+            FencedWritesRefused = _locks.FencedWritesRefused,
         };
     }
 

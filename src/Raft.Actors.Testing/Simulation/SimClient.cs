@@ -37,7 +37,25 @@ internal sealed class SimClient(int id)
     /// <summary>The last value this client saw per key (what a CAS expects).</summary>
     public Dictionary<string, string?> LastSeen { get; } = [];
 
-    public byte[] EncodeCommand() => Kind switch
+    /// <summary>Services workload: the service operation in flight (null: a <see cref="Kind"/> operation on the KV state machine).</summary>
+    public ServiceCall? Call { get; set; }
+
+    /// <summary>Services workload: the lock this client believes it holds, with its token, or null.</summary>
+    public (string Lock, long Token)? Held { get; set; }
+
+    /// <summary>Services workload: a holder that stopped renewing (as after a long pause) and keeps writing with its token.</summary>
+    public bool Stalled { get; set; }
+
+    /// <summary>Services workload: the client's wall clock, the virtual time off by a fixed skew; lock commands carry it.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Whether the operation in flight is a linearizable read (a read index, then a query) rather than a proposal.</summary>
+    public bool IsRead => Call?.Kind == ServiceCallKind.Get || (Call is null && Kind == KvOpKind.Get);
+
+    /// <summary>The query a read asks of the state machine once applied reaches its read index.</summary>
+    public byte[] ReadQuery() => Call?.Bytes ?? new KvCommand(KvCommandType.Get, Key).Encode();
+
+    public byte[] EncodeCommand() => Call?.Bytes ?? Kind switch
     {
         KvOpKind.Put => new KvCommand(KvCommandType.Put, Key, Value).Encode(),
         KvOpKind.Cas => new KvCommand(KvCommandType.CompareAndSet, Key, Value, Expected).Encode(),

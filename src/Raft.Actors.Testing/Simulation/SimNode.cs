@@ -40,9 +40,11 @@ internal sealed class SimNode(ulong id)
 
     public RaftNode Raft { get; set; } = null!;
 
+    /// <summary>The state machine behind its client sessions (<see cref="ClientSessions.StateMachine"/>).</summary>
     public ClientSessions Sessions { get; set; } = null!;
 
-    public KvStateMachine State { get; set; } = null!;
+    /// <summary>Makes the node's state machine (a <see cref="KvStateMachine"/> unless the workload says otherwise).</summary>
+    public Func<IRaftStateMachine> NewStateMachine { get; init; } = static () => new KvStateMachine();
 
     public Queue<object> Mailbox { get; } = new();
 
@@ -152,20 +154,27 @@ internal sealed class SimNode(ulong id)
     /// <summary>A fresh state machine, restored from <paramref name="data"/> when given.</summary>
     public void RestoreState(byte[]? data)
     {
-        State = new KvStateMachine();
-        Sessions = new ClientSessions(State);
+        Sessions = new ClientSessions(NewStateMachine());
         if (data is not null)
         {
             Sessions.Restore(new MemoryStream(data, writable: false));
         }
     }
 
-    public byte[] CaptureState()
+    /// <summary>What a snapshot of the node holds: the client sessions and the state machine.</summary>
+    public byte[] CaptureState() => Write(Sessions.TakeSnapshot());
+
+    /// <summary>The state machine alone, without the sessions, as its own snapshot writes it.</summary>
+    public byte[] CaptureMachineState() => Write(Sessions.StateMachine.TakeSnapshot());
+
+    private static byte[] Write(IStateMachineSnapshot snapshot)
     {
-        using var snapshot = Sessions.TakeSnapshot();
-        var buffer = new MemoryStream();
-        snapshot.WriteTo(buffer);
-        return buffer.ToArray();
+        using (snapshot)
+        {
+            var buffer = new MemoryStream();
+            snapshot.WriteTo(buffer);
+            return buffer.ToArray();
+        }
     }
 }
 

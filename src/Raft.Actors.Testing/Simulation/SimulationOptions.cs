@@ -1,4 +1,5 @@
 using Raft.Actors.Consensus;
+using Raft.Actors.Services;
 
 namespace Raft.Actors.Testing.Simulation;
 
@@ -29,7 +30,9 @@ public sealed record SimulationOptions
     /// <summary>
     /// What the run exercises besides client traffic: <c>default</c> (a fixed group under faults)
     /// or <c>membership</c> (members added, promoted, removed, replaced and wiped, leadership
-    /// transferred, lease reads under bounded clock skew). See <see cref="KnownWorkloads"/>.
+    /// transferred, lease reads under bounded clock skew) or <c>services</c> (the replicas run the
+    /// replicated services: KV, sequences, leased locks with fenced writes; their histories are
+    /// checked). See <see cref="KnownWorkloads"/>.
     /// </summary>
     public string Workload { get; init; } = "default";
 
@@ -47,12 +50,18 @@ public sealed record SimulationOptions
     /// </summary>
     public string? Scenario { get; init; }
 
-    /// <summary>Deliberately wrong rule to switch on, proving the checkers can fail. Tests and the runner only.</summary>
+    /// <summary>
+    /// Deliberately wrong rule to switch on, proving the checkers can fail. Tests and the runner
+    /// only. <c>stale-fence</c> and <c>unsnapshotted-sequence</c> are rules of the service state
+    /// machine and need the services workload.
+    /// </summary>
     public string? PlantedBug { get; init; }
 
     internal PlantedBug ParsedPlantedBug => PlantedBug switch
     {
         null or "" => Consensus.PlantedBug.None,
+        "stale-fence" or "unsnapshotted-sequence" when !ServicesWorkload => throw new ArgumentException($"Planted bug '{PlantedBug}' needs the services workload."),
+        "stale-fence" or "unsnapshotted-sequence" => Consensus.PlantedBug.None,
         "prior-term-commit" => Consensus.PlantedBug.PriorTermCommit,
         "vote-before-persist" => Consensus.PlantedBug.VoteBeforePersist,
         "stale-read" => Consensus.PlantedBug.StaleRead,
@@ -61,12 +70,21 @@ public sealed record SimulationOptions
         _ => throw new ArgumentException($"Unknown planted bug '{PlantedBug}'. Known: {string.Join(", ", KnownPlantedBugs)}."),
     };
 
+    internal ServicePlantedBug ParsedServicePlantedBug => PlantedBug switch
+    {
+        "stale-fence" => ServicePlantedBug.StaleFence,
+        "unsnapshotted-sequence" => ServicePlantedBug.SequencesNotSnapshotted,
+        _ => ServicePlantedBug.None,
+    };
+
     internal bool MembershipWorkload => Workload switch
     {
-        "default" => false,
+        "default" or "services" => false,
         "membership" => true,
         _ => throw new ArgumentException($"Unknown workload '{Workload}'. Known: {string.Join(", ", KnownWorkloads)}."),
     };
+
+    internal bool ServicesWorkload => MembershipWorkload is false && Workload == "services";
 
     internal bool ParsedLeaseReads => LeaseReads ?? MembershipWorkload;
 
@@ -80,11 +98,11 @@ public sealed record SimulationOptions
 
     /// <summary>Names accepted by <see cref="PlantedBug"/>.</summary>
     public static IReadOnlyList<string> KnownPlantedBugs { get; } =
-        ["prior-term-commit", "vote-before-persist", "stale-read", "unguarded-confchange", "lease-no-drift"];
+        ["prior-term-commit", "vote-before-persist", "stale-read", "unguarded-confchange", "lease-no-drift", "stale-fence", "unsnapshotted-sequence"];
 
     /// <summary>Names accepted by <see cref="Scenario"/>.</summary>
     public static IReadOnlyList<string> KnownScenarios { get; } = ["one-at-a-time", "lease"];
 
     /// <summary>Names accepted by <see cref="Workload"/>.</summary>
-    public static IReadOnlyList<string> KnownWorkloads { get; } = ["default", "membership"];
+    public static IReadOnlyList<string> KnownWorkloads { get; } = ["default", "membership", "services"];
 }

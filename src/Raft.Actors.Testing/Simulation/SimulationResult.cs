@@ -28,6 +28,18 @@ public sealed record SimulationResult(
     /// <summary>The targeted scenario the run played and how far it got, or null.</summary>
     public string? Scenario { get; init; }
 
+    /// <summary>Services workload: sequence ranges handed out and acknowledged.</summary>
+    public int SequenceRanges { get; init; }
+
+    /// <summary>Services workload: lock acquisitions the replicas granted (new or re-entered).</summary>
+    public int LockGrants { get; init; }
+
+    /// <summary>Services workload: fenced writes the replicas accepted.</summary>
+    public int FencedWritesAccepted { get; init; }
+
+    /// <summary>Services workload: fenced writes the replicas refused (a stale token).</summary>
+    public int FencedWritesRefused { get; init; }
+
     /// <summary>True when no invariant was broken.</summary>
     public bool Passed => Violations.Count == 0;
 
@@ -36,7 +48,11 @@ public sealed record SimulationResult(
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"seed {Seed}: {(Passed ? "ok" : "VIOLATION " + FirstViolation)} ({Operations} ops, {Acknowledged} acknowledged, {Unknown} unknown, {Elections} leaders, {Crashes} crashes, {Partitions} partitions, {SnapshotsInstalled} snapshots installed, {VirtualMilliseconds} virtual ms{Membership})";
+        $"seed {Seed}: {(Passed ? "ok" : "VIOLATION " + FirstViolation)} ({Operations} ops, {Acknowledged} acknowledged, {Unknown} unknown, {Elections} leaders, {Crashes} crashes, {Partitions} partitions, {SnapshotsInstalled} snapshots installed, {VirtualMilliseconds} virtual ms{Membership}{Services})";
+
+    private string Services =>
+        SequenceRanges + LockGrants + FencedWritesAccepted + FencedWritesRefused == 0 ? "" :
+        $"; {SequenceRanges} sequence ranges, {LockGrants} lock grants, {FencedWritesAccepted} fenced writes accepted, {FencedWritesRefused} refused";
 
     private string Membership =>
         ConfChanges + Transfers + LeaseReads + Refused == 0 && Scenario is null ? "" :

@@ -65,17 +65,15 @@ internal sealed class DistributedLock : IDistributedLock
     /// <summary>Renews the acquisition of <paramref name="token"/> from <paramref name="stamp"/>; false if it is no longer held.</summary>
     internal async Task<bool> RenewAsync(long token, long stamp, CancellationToken cancellationToken)
     {
-        var command = new CommandWriter(ServiceOp.LockRenew).WriteString(Name).WriteString(Owner).WriteInt64(token).WriteInt64(LeaseMilliseconds).WriteInt64(stamp).ToArray();
-        var result = await _services.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
-        return ReadOutcome(result).Outcome == LockOutcome.Done;
+        var result = await _services.ProposeAsync(RenewCommand(Name, Owner, token, LeaseMilliseconds, stamp), cancellationToken).ConfigureAwait(false);
+        return ReadOutcome(Name, result).Outcome == LockOutcome.Done;
     }
 
     /// <summary>Releases one hold of <paramref name="token"/>; false if it was no longer held.</summary>
     internal async Task<bool> ReleaseAsync(long token, CancellationToken cancellationToken)
     {
-        var command = new CommandWriter(ServiceOp.LockRelease).WriteString(Name).WriteString(Owner).WriteInt64(token).WriteInt64(Now()).ToArray();
-        var result = await _services.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
-        return ReadOutcome(result).Outcome == LockOutcome.Done;
+        var result = await _services.ProposeAsync(ReleaseCommand(Name, Owner, token, Now()), cancellationToken).ConfigureAwait(false);
+        return ReadOutcome(Name, result).Outcome == LockOutcome.Done;
     }
 
     internal long Now() => _services.NowMilliseconds();
@@ -83,17 +81,27 @@ internal sealed class DistributedLock : IDistributedLock
     private async Task<(LockHandle? Handle, LockState State)> TryAcquireOnceAsync(CancellationToken cancellationToken)
     {
         var stamp = Now();
-        var command = new CommandWriter(ServiceOp.LockAcquire).WriteString(Name).WriteString(Owner).WriteInt64(LeaseMilliseconds).WriteInt64(stamp).ToArray();
-        var result = await _services.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
-        var (outcome, state) = ReadOutcome(result);
+        var result = await _services.ProposeAsync(AcquireCommand(Name, Owner, LeaseMilliseconds, stamp), cancellationToken).ConfigureAwait(false);
+        var (outcome, state) = ReadOutcome(Name, result);
         return (outcome == LockOutcome.Refused ? null : new LockHandle(this, state.Token, stamp), state);
     }
 
-    private (LockOutcome Outcome, LockState State) ReadOutcome(ReadOnlyMemory<byte> result)
+    // The commands and their result, shared with the simulator's clients (Raft.Actors.Testing),
+    // so that what it checks is what this client sends and reads.
+    internal static byte[] AcquireCommand(string name, string owner, long leaseMilliseconds, long stamp) =>
+        new CommandWriter(ServiceOp.LockAcquire).WriteString(name).WriteString(owner).WriteInt64(leaseMilliseconds).WriteInt64(stamp).ToArray();
+
+    internal static byte[] RenewCommand(string name, string owner, long token, long leaseMilliseconds, long stamp) =>
+        new CommandWriter(ServiceOp.LockRenew).WriteString(name).WriteString(owner).WriteInt64(token).WriteInt64(leaseMilliseconds).WriteInt64(stamp).ToArray();
+
+    internal static byte[] ReleaseCommand(string name, string owner, long token, long stamp) =>
+        new CommandWriter(ServiceOp.LockRelease).WriteString(name).WriteString(owner).WriteInt64(token).WriteInt64(stamp).ToArray();
+
+    internal static (LockOutcome Outcome, LockState State) ReadOutcome(string name, ReadOnlyMemory<byte> result)
     {
         var reader = ServiceResult.Open(result.Span);
         var outcome = (LockOutcome)reader.ReadByte();
-        var state = LockState.Read(Name, ref reader);
+        var state = LockState.Read(name, ref reader);
         reader.EnsureEnd();
         return (outcome, state);
     }

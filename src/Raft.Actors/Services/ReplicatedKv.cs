@@ -6,38 +6,37 @@ internal sealed class ReplicatedKv(RaftServices services) : IReplicatedKv
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var result = await services.ReadAsync(new CommandWriter(ServiceOp.KvGet).WriteString(key).ToArray(), cancellationToken).ConfigureAwait(false);
+        var result = await services.ReadAsync(GetQuery(key), cancellationToken).ConfigureAwait(false);
         return ReadOptionalBytes(result, null);
     }
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> value, FencingToken? fence = null, CancellationToken cancellationToken = default)
     {
-        var result = await services.ProposeAsync(Write(ServiceOp.KvPut, fence, key).WriteBytes(value.Span).ToArray(), cancellationToken).ConfigureAwait(false);
+        var result = await services.ProposeAsync(PutCommand(key, value.Span, fence), cancellationToken).ConfigureAwait(false);
         ReadNothing(result, fence);
     }
 
     public async Task<bool> DeleteAsync(string key, FencingToken? fence = null, CancellationToken cancellationToken = default)
     {
-        var result = await services.ProposeAsync(Write(ServiceOp.KvDelete, fence, key).ToArray(), cancellationToken).ConfigureAwait(false);
+        var result = await services.ProposeAsync(DeleteCommand(key, fence), cancellationToken).ConfigureAwait(false);
         return ReadBool(result, fence);
     }
 
     public async Task<byte[]?> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> value, FencingToken? fence = null, CancellationToken cancellationToken = default)
     {
-        var result = await services.ProposeAsync(Write(ServiceOp.KvPutIfAbsent, fence, key).WriteBytes(value.Span).ToArray(), cancellationToken).ConfigureAwait(false);
+        var result = await services.ProposeAsync(PutIfAbsentCommand(key, value.Span, fence), cancellationToken).ConfigureAwait(false);
         return ReadOptionalBytes(result, fence);
     }
 
     public async Task<bool> CompareAndPutAsync(string key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte> value, FencingToken? fence = null, CancellationToken cancellationToken = default)
     {
-        var command = Write(ServiceOp.KvCompareAndPut, fence, key).WriteBytes(value.Span).WriteOptionalBytes(expected).ToArray();
-        var result = await services.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
+        var result = await services.ProposeAsync(CompareAndPutCommand(key, expected, value.Span, fence), cancellationToken).ConfigureAwait(false);
         return ReadBool(result, fence);
     }
 
     public async Task<byte[]?> GetAndPutAsync(string key, ReadOnlyMemory<byte> value, FencingToken? fence = null, CancellationToken cancellationToken = default)
     {
-        var result = await services.ProposeAsync(Write(ServiceOp.KvGetAndPut, fence, key).WriteBytes(value.Span).ToArray(), cancellationToken).ConfigureAwait(false);
+        var result = await services.ProposeAsync(GetAndPutCommand(key, value.Span, fence), cancellationToken).ConfigureAwait(false);
         return ReadOptionalBytes(result, fence);
     }
 
@@ -86,6 +85,42 @@ internal sealed class ReplicatedKv(RaftServices services) : IReplicatedKv
         return ReadEntries(result);
     }
 
+    // The commands and their results, shared with the simulator's clients (Raft.Actors.Testing),
+    // so that what it checks is what this client sends and reads.
+    internal static byte[] GetQuery(string key) => new CommandWriter(ServiceOp.KvGet).WriteString(key).ToArray();
+
+    internal static byte[] PutCommand(string key, ReadOnlySpan<byte> value, FencingToken? fence) =>
+        Write(ServiceOp.KvPut, fence, key).WriteBytes(value).ToArray();
+
+    internal static byte[] DeleteCommand(string key, FencingToken? fence) => Write(ServiceOp.KvDelete, fence, key).ToArray();
+
+    internal static byte[] PutIfAbsentCommand(string key, ReadOnlySpan<byte> value, FencingToken? fence) =>
+        Write(ServiceOp.KvPutIfAbsent, fence, key).WriteBytes(value).ToArray();
+
+    internal static byte[] CompareAndPutCommand(string key, ReadOnlyMemory<byte>? expected, ReadOnlySpan<byte> value, FencingToken? fence) =>
+        Write(ServiceOp.KvCompareAndPut, fence, key).WriteBytes(value).WriteOptionalBytes(expected).ToArray();
+
+    internal static byte[] GetAndPutCommand(string key, ReadOnlySpan<byte> value, FencingToken? fence) =>
+        Write(ServiceOp.KvGetAndPut, fence, key).WriteBytes(value).ToArray();
+
+    internal static void ReadNothing(ReadOnlyMemory<byte> result, FencingToken? fence) => ServiceResult.Open(result.Span, fence).EnsureEnd();
+
+    internal static bool ReadBool(ReadOnlyMemory<byte> result, FencingToken? fence)
+    {
+        var reader = ServiceResult.Open(result.Span, fence);
+        var value = reader.ReadBool();
+        reader.EnsureEnd();
+        return value;
+    }
+
+    internal static byte[]? ReadOptionalBytes(ReadOnlyMemory<byte> result, FencingToken? fence)
+    {
+        var reader = ServiceResult.Open(result.Span, fence);
+        var value = reader.ReadOptionalBytes();
+        reader.EnsureEnd();
+        return value;
+    }
+
     private static CommandWriter Write(ServiceOp op, FencingToken? fence, string key)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -107,28 +142,10 @@ internal sealed class ReplicatedKv(RaftServices services) : IReplicatedKv
         return writer.WriteBool(true).WriteString(f.Lock).WriteInt64(f.Token);
     }
 
-    private static void ReadNothing(ReadOnlyMemory<byte> result, FencingToken? fence) => ServiceResult.Open(result.Span, fence).EnsureEnd();
-
-    private static bool ReadBool(ReadOnlyMemory<byte> result, FencingToken? fence)
-    {
-        var reader = ServiceResult.Open(result.Span, fence);
-        var value = reader.ReadBool();
-        reader.EnsureEnd();
-        return value;
-    }
-
     private static int ReadInt32(ReadOnlyMemory<byte> result, FencingToken? fence)
     {
         var reader = ServiceResult.Open(result.Span, fence);
         var value = reader.ReadInt32();
-        reader.EnsureEnd();
-        return value;
-    }
-
-    private static byte[]? ReadOptionalBytes(ReadOnlyMemory<byte> result, FencingToken? fence)
-    {
-        var reader = ServiceResult.Open(result.Span, fence);
-        var value = reader.ReadOptionalBytes();
         reader.EnsureEnd();
         return value;
     }

@@ -8,7 +8,7 @@ internal sealed class ReplicatedSequence(RaftServices services, string name) : I
     public async Task<SequenceRange> NextAsync(long step = 1, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
-        var result = await services.ProposeAsync(new CommandWriter(ServiceOp.SequenceNext).WriteString(Name).WriteInt64(step).ToArray(), cancellationToken).ConfigureAwait(false);
+        var result = await services.ProposeAsync(NextCommand(Name, step), cancellationToken).ConfigureAwait(false);
         return ReadRange(result);
     }
 
@@ -18,7 +18,10 @@ internal sealed class ReplicatedSequence(RaftServices services, string name) : I
         return ReadCurrent(result);
     }
 
-    private static SequenceRange ReadRange(ReadOnlyMemory<byte> result)
+    // The command and its result, shared with the simulator's clients (Raft.Actors.Testing).
+    internal static byte[] NextCommand(string name, long step) => new CommandWriter(ServiceOp.SequenceNext).WriteString(name).WriteInt64(step).ToArray();
+
+    internal static SequenceRange ReadRange(ReadOnlyMemory<byte> result)
     {
         var reader = ServiceResult.Open(result.Span);
         var range = new SequenceRange(reader.ReadInt64(), reader.ReadInt64());

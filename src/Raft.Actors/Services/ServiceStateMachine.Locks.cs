@@ -146,7 +146,8 @@ public sealed partial class ServiceStateMachine
         }
 
         var latest = _locks.TryGetValue(f.Lock, out var record) ? record.Token : 0;
-        return latest != 0 && latest == f.Token ? null : ServiceResult.FenceRejected(f.Lock, latest);
+        var current = (PlantedBugs & ServicePlantedBug.StaleFence) != 0 ? f.Token >= 1 && f.Token <= latest : latest == f.Token;
+        return latest != 0 && current ? null : ServiceResult.FenceRejected(f.Lock, latest);
     }
 
     /// <summary>One lock. Times are the proposers' wall clocks in Unix milliseconds.</summary>

@@ -23,7 +23,7 @@ public sealed partial class ServiceStateMachine
 
         var locks = _locks.Select(l => (Name: l.Key, l.Value.Owner, l.Value.Token, l.Value.Holds, l.Value.ExpiresAt, l.Value.LastStamp)).ToArray();
         Array.Sort(locks, (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var sequences = _sequences.ToArray();
+        var sequences = (PlantedBugs & ServicePlantedBug.SequencesNotSnapshotted) != 0 ? [] : _sequences.ToArray();
         Array.Sort(sequences, (a, b) => string.CompareOrdinal(a.Key, b.Key));
         return new Snapshot(values, locks, sequences);
     }

@@ -20,6 +20,9 @@ namespace Raft.Actors.Services;
 /// </remarks>
 public sealed partial class ServiceStateMachine : IRaftStateMachine
 {
+    /// <summary>Deliberately wrong rules to switch on; the simulator's tests only.</summary>
+    internal ServicePlantedBug PlantedBugs { get; init; }
+
     /// <inheritdoc />
     public ReadOnlyMemory<byte> Apply(Entry entry)
     {

@@ -8,14 +8,23 @@ namespace Raft.Actors.Tests.Linearizability;
 /// </summary>
 internal static class BruteForceLinearizability
 {
-    public static bool IsLinearizable(IReadOnlyList<KvOperation> history)
+    /// <summary>The next state of the object after <paramref name="op"/>, or false when the op's output contradicts it.</summary>
+    public delegate bool Step<in TOp, TState>(TOp op, TState state, out TState next);
+
+    public static bool IsLinearizable(IReadOnlyList<KvOperation> history) =>
+        IsLinearizable<KvOperation, string?>(history, op => (op.Outcome, op.InvokedAt, op.CompletedAt), Apply, initial: null);
+
+    /// <summary>The same definition for any sequential object: its step function and its initial state.</summary>
+    public static bool IsLinearizable<TOp, TState>(
+        IReadOnlyList<TOp> history, Func<TOp, (OpOutcome Outcome, long InvokedAt, long CompletedAt)> times, Step<TOp, TState> step, TState initial)
     {
-        var ops = history.Where(op => op.Outcome != OpOutcome.Failed).ToList();
-        var required = ops.Count(op => op.Outcome == OpOutcome.Ok);
-        return Extend(ops, new bool[ops.Count], required, null);
+        var ops = history.Select(op => (Op: op, Times: times(op))).Where(op => op.Times.Outcome != OpOutcome.Failed).ToList();
+        var required = ops.Count(op => op.Times.Outcome == OpOutcome.Ok);
+        return Extend(ops, new bool[ops.Count], required, initial, step);
     }
 
-    private static bool Extend(List<KvOperation> ops, bool[] used, int requiredLeft, string? register)
+    private static bool Extend<TOp, TState>(
+        List<(TOp Op, (OpOutcome Outcome, long InvokedAt, long CompletedAt) Times)> ops, bool[] used, int requiredLeft, TState state, Step<TOp, TState> step)
     {
         if (requiredLeft == 0)
         {
@@ -24,13 +33,13 @@ internal static class BruteForceLinearizability
 
         for (var i = 0; i < ops.Count; i++)
         {
-            if (used[i] || !MayGoNext(ops, used, i) || !Apply(ops[i], register, out var next))
+            if (used[i] || !MayGoNext(ops, used, i) || !step(ops[i].Op, state, out var next))
             {
                 continue;
             }
 
             used[i] = true;
-            var found = Extend(ops, used, requiredLeft - (ops[i].Outcome == OpOutcome.Ok ? 1 : 0), next);
+            var found = Extend(ops, used, requiredLeft - (ops[i].Times.Outcome == OpOutcome.Ok ? 1 : 0), next, step);
             used[i] = false;
             if (found)
             {
@@ -43,11 +52,11 @@ internal static class BruteForceLinearizability
 
     // Real-time order: every operation that completed before this one was invoked must already
     // have taken effect. An unknown operation never completes, so it never has to precede anything.
-    private static bool MayGoNext(List<KvOperation> ops, bool[] used, int candidate)
+    private static bool MayGoNext<TOp>(List<(TOp Op, (OpOutcome Outcome, long InvokedAt, long CompletedAt) Times)> ops, bool[] used, int candidate)
     {
         for (var j = 0; j < ops.Count; j++)
         {
-            if (!used[j] && ops[j].Outcome == OpOutcome.Ok && ops[j].CompletedAt < ops[candidate].InvokedAt)
+            if (!used[j] && ops[j].Times.Outcome == OpOutcome.Ok && ops[j].Times.CompletedAt < ops[candidate].Times.InvokedAt)
             {
                 return false;
             }
