@@ -15,7 +15,7 @@ public sealed partial class RaftHost
         // The batch the current thread collects into, and for which host: a worker's batch runs
         // synchronously on one thread, and nothing of another host runs inside it.
         [ThreadStatic]
-        private static (Outbox Owner, List<RaftMessage> Messages)? t_batch;
+        private static (Outbox Owner, List<RaftMessage> Messages)? s_threadBatch;
 
         public void Send(IReadOnlyList<RaftMessage> messages)
         {
@@ -24,7 +24,7 @@ public sealed partial class RaftHost
                 return;
             }
 
-            if (t_batch is { } batch && ReferenceEquals(batch.Owner, this))
+            if (s_threadBatch is { } batch && ReferenceEquals(batch.Owner, this))
             {
                 batch.Messages.AddRange(messages);
             }
@@ -35,14 +35,14 @@ public sealed partial class RaftHost
         }
 
         /// <summary>From now until <see cref="Flush"/>, this thread's sends are collected in <paramref name="buffer"/>.</summary>
-        public void Collect(List<RaftMessage> buffer) => t_batch = (this, buffer);
+        public void Collect(List<RaftMessage> buffer) => s_threadBatch = (this, buffer);
 
         /// <summary>Sends what this thread collected, in one call, and stops collecting.</summary>
         public void Flush()
         {
-            if (t_batch is { } batch && ReferenceEquals(batch.Owner, this))
+            if (s_threadBatch is { } batch && ReferenceEquals(batch.Owner, this))
             {
-                t_batch = null;
+                s_threadBatch = null;
                 if (batch.Messages.Count > 0)
                 {
                     inner.Send(batch.Messages.ToArray());

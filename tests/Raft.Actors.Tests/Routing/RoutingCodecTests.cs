@@ -8,12 +8,24 @@ public sealed class RoutingCodecTests
 {
     private static readonly ReplicaRequest s_request = new()
     {
-        Group = 42, Kind = ReplicaRequestKind.Propose, Payload = new byte[] { 1, 2, 3 }, ClientId = 7, Sequence = 9, Timeout = TimeSpan.FromSeconds(2),
+        Group = 42,
+        Kind = ReplicaRequestKind.Propose,
+        Payload = new byte[] { 1, 2, 3 },
+        ClientId = 7,
+        Sequence = 9,
+        Timeout = TimeSpan.FromSeconds(2),
     };
 
     private static readonly ReplicaAnswer s_answer = new()
     {
-        Status = ReplicaAnswerStatus.NotLeader, Result = new byte[] { 4 }, Leader = 3, Term = 8, FromLeader = false, ConfigurationIndex = 17, Members = [1, 2, 3], Error = "why",
+        Status = ReplicaAnswerStatus.NotLeader,
+        Result = new byte[] { 4 },
+        Leader = 3,
+        Term = 8,
+        FromLeader = false,
+        ConfigurationIndex = 17,
+        Members = [1, 2, 3],
+        Error = "why",
     };
 
     [Fact]
