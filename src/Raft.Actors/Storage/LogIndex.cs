@@ -2,7 +2,7 @@ namespace Raft.Actors.Storage;
 
 /// <summary>
 /// The in-memory view of one log (a <see cref="FileLogStore"/>, or one group of a
-/// <c>SharedLog</c>): where each live entry's record lies, each entry's term, and the
+/// <see cref="SharedLog"/>): where each live entry's record lies, each entry's term, and the
 /// compaction point. Built by replaying the segments on open and kept up to date by every
 /// append and compaction, with the same operations, so that what a reopen rebuilds is what the
 /// running store held.

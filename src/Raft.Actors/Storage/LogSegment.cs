@@ -7,7 +7,7 @@ namespace Raft.Actors.Storage;
 internal readonly record struct RecordLocation(int Offset, int Length);
 
 /// <summary>
-/// One segment file of a <see cref="FileLogStore"/> or <c>SharedLog</c>: a preallocated,
+/// One segment file of a <see cref="FileLogStore"/> or <see cref="SharedLog"/>: a preallocated,
 /// zero-filled file that records are appended to. Which of its records are live is kept by the
 /// <see cref="LogIndex"/> of each log that wrote them (as <see cref="LogExtent"/>s); records of
 /// entries later replaced by a truncation stay in the file and are simply no longer indexed.

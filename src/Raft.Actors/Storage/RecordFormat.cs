@@ -28,7 +28,7 @@ internal enum RecordKind : byte
     Reset = 5,
 
     /// <summary>
-    /// In a <c>SharedLog</c>: the records after it, up to the next group record or the end
+    /// In a <see cref="SharedLog"/>: the records after it, up to the next group record or the end
     /// of the batch, belong to the group whose id is the index field.
     /// </summary>
     Group = 6,

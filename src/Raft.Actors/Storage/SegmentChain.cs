@@ -7,7 +7,7 @@ namespace Raft.Actors.Storage;
 /// segment header that says where its predecessor's data ends: opening and replaying them,
 /// appending one batch with one write and one <c>fdatasync</c>, rolling over to the
 /// preallocated spare, and deleting the oldest. What the records mean is the owner's business:
-/// <see cref="FileLogStore"/> keeps one log in them, <c>SharedLog</c> the logs of many
+/// <see cref="FileLogStore"/> keeps one log in them, <see cref="SharedLog"/> the logs of many
 /// groups.
 /// </summary>
 /// <remarks>

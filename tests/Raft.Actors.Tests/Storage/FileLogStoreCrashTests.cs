@@ -86,17 +86,17 @@ public sealed class FileLogStoreCrashTests(ITestOutputHelper output) : IDisposab
         Assert.True(acknowledged > Kills, $"seed {seed}: only {acknowledged} operations were acknowledged in {Kills} runs; the writer hardly ran.");
     }
 
-    private static bool Same(LogState expected, LogState actual) =>
+    internal static bool Same(LogState expected, LogState actual) =>
         expected.HardState == actual.HardState &&
         expected.CompactedIndex == actual.CompactedIndex &&
         expected.CompactedTerm == actual.CompactedTerm &&
         expected.Entries.SequenceEqual(actual.Entries);
 
-    private static string Describe(LogState expected, LogState actual) =>
+    internal static string Describe(LogState expected, LogState actual) =>
         $"expected hs={expected.HardState} compacted={expected.CompactedIndex}@{expected.CompactedTerm} entries={expected.Entries.Count} (last {(expected.Entries.Count > 0 ? expected.Entries[^1].ToString() : "-")}); " +
         $"actual hs={actual.HardState} compacted={actual.CompactedIndex}@{actual.CompactedTerm} entries={actual.Entries.Count} (last {(actual.Entries.Count > 0 ? actual.Entries[^1].ToString() : "-")})";
 
-    private static async Task<List<string>> RunAndKillAsync(string directory, int seed, bool afterOpen, TimeSpan killAfter)
+    internal static async Task<List<string>> RunAndKillAsync(string directory, int seed, bool afterOpen, TimeSpan killAfter, string? mode = null)
     {
         var writer = Path.Combine(AppContext.BaseDirectory, "Raft.Storage.CrashWriter.dll");
         var start = new ProcessStartInfo(DotnetHost())
@@ -108,6 +108,10 @@ public sealed class FileLogStoreCrashTests(ITestOutputHelper output) : IDisposab
         start.ArgumentList.Add(writer);
         start.ArgumentList.Add(directory);
         start.ArgumentList.Add(seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (mode is not null)
+        {
+            start.ArgumentList.Add(mode);
+        }
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the crash writer.");
         var lines = new List<string>();
         var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
