@@ -18,6 +18,14 @@ public sealed class RaftHostOptions
     /// <summary>A peer not heard from for this long is taken for down: the quiescent groups it led wake up and elect.</summary>
     public TimeSpan LivenessTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Directory for this node's durable state, or null. Groups added without a log store
+    /// (<see cref="RaftHost.AddGroupAsync(RaftReplicaOptions, StateMachines.IRaftStateMachine, Consensus.IRandomSource?, CancellationToken)"/>)
+    /// keep their logs in one <see cref="Storage.SharedLog"/> in its <c>log</c> subdirectory, so
+    /// one fdatasync covers the writes of every group. Must not be shared with another node.
+    /// </summary>
+    public string? DataDirectory { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -29,6 +37,11 @@ public sealed class RaftHostOptions
         if (TickInterval <= TimeSpan.Zero || LivenessInterval <= TimeSpan.Zero || QuiesceAfterTicks < 0)
         {
             throw new ArgumentException($"RaftHostOptions.TickInterval ({TickInterval}) and LivenessInterval ({LivenessInterval}) must be positive and QuiesceAfterTicks ({QuiesceAfterTicks}) not negative.", nameof(TickInterval));
+        }
+
+        if (DataDirectory is not null && string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            throw new ArgumentException($"RaftHostOptions.DataDirectory ('{DataDirectory}') must be a path, or null for none.", nameof(DataDirectory));
         }
 
         if (LivenessTimeout <= LivenessInterval)
