@@ -114,6 +114,26 @@ public sealed partial class SharedLog : IAsyncDisposable
     }
 
     /// <summary>
+    /// Cuts a damaged shared log at the point a <see cref="LogCorruptedException"/> named, after
+    /// a human has decided that losing everything from there on is acceptable, as
+    /// <see cref="FileLogStore.RepairAsync"/> does for one log. Every group loses the writes
+    /// from that point on, including acknowledged entries and votes: the same warning applies
+    /// to every group the node hosts.
+    /// </summary>
+    /// <param name="directory">The log directory (it must not be open elsewhere).</param>
+    /// <param name="filePath">The <see cref="LogCorruptedException.FilePath"/> reported.</param>
+    /// <param name="offset">The <see cref="LogCorruptedException.Offset"/> reported.</param>
+    /// <param name="options">Options the log is opened with.</param>
+    /// <param name="cancellationToken">Cancels before any change is made.</param>
+    /// <returns>What was cut, or null when the log opens without damage.</returns>
+    /// <exception cref="LogCorruptedException">Damage found somewhere else than the point named: nothing was cut.</exception>
+    public static ValueTask<LogRepairResult?> RepairAsync(string directory, string filePath, long offset, FileLogStoreOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FileLogStoreOptions();
+        return SegmentChain.RepairAsync(directory, filePath, offset, options, async () => await (await OpenAsync(directory, options, cancellationToken).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <summary>
     /// The log of group <paramref name="group"/>: what it holds (empty for a group never
     /// written), as an <see cref="ILogStore"/>. Disposing the view closes only the view; the
     /// group can be opened again. One view per group at a time.

@@ -98,7 +98,7 @@ public sealed class SharedLogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Damage_followed_by_intact_writes_is_reported_as_LogCorruptedException()
+    public async Task Damage_followed_by_intact_writes_is_reported_and_can_be_cut_there()
     {
         var log = await OpenAsync();
         for (ulong round = 0; round < 5; round++)
@@ -113,12 +113,21 @@ public sealed class SharedLogTests : IAsyncLifetime
         await log.DisposeAsync();
         _opened.Remove(log);
 
-        // The first group record follows the segment header; the first entry record follows it.
-        var firstEntry = RecordFormat.RecordSize(RecordFormat.SegmentHeaderPayloadSize) + RecordFormat.RecordSize(0);
-        FlipBit(path, firstEntry + RecordFormat.HeaderSize + 5);
+        // Damage the first entry of the second write (group 2's first append).
+        var firstBatch = RecordFormat.RecordSize(0) + (4 * RecordFormat.EntryRecordSize(MakeEntry(1, 1, 64)));
+        var secondBatch = RecordFormat.RecordSize(RecordFormat.SegmentHeaderPayloadSize) + firstBatch;
+        var damaged = secondBatch + RecordFormat.RecordSize(0);
+        FlipBit(path, damaged + RecordFormat.HeaderSize + 5);
         var error = await Assert.ThrowsAsync<LogCorruptedException>(async () => await SharedLog.OpenAsync(Directory));
         Assert.Equal(path, error.FilePath);
-        Assert.Equal(firstEntry, error.Offset);
+        Assert.Equal(damaged, error.Offset);
+
+        var repair = await SharedLog.RepairAsync(Directory, error.FilePath, error.Offset);
+        Assert.Equal(secondBatch, repair!.CutOffset);
+        log = await OpenAsync();
+        Assert.Equal(MakeEntries(1, 4, 1, 64), (await log.OpenGroup(1).LoadAsync()).Entries);
+        Assert.Equal(0UL, log.OpenGroup(2).LastIndex);
+        Assert.Equal(0UL, log.OpenGroup(3).LastIndex);
     }
 
     [Fact]
