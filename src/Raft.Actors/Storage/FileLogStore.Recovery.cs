@@ -12,13 +12,7 @@ public sealed partial class FileLogStore
     /// <exception cref="LogCorruptedException">Damage that is not a torn tail.</exception>
     /// <exception cref="IOException">The directory is locked by another store or cannot be used.</exception>
     public static ValueTask<FileLogStore> OpenAsync(string directory, FileLogStoreOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        options ??= new FileLogStoreOptions();
-        options.Validate();
-        cancellationToken.ThrowIfCancellationRequested();
-        return new ValueTask<FileLogStore>(Task.Run(() => Open(Path.GetFullPath(directory), options), cancellationToken));
-    }
+        => SegmentChain.OpenInBackground(directory, options, cancellationToken, Open);
 
     private static async Task<FileLogStore> Open(string directory, FileLogStoreOptions options)
     {

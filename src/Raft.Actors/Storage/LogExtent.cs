@@ -24,19 +24,7 @@ internal sealed class LogExtent(LogSegment segment, ulong firstIndex)
     public ulong LastIndex => FirstIndex + (ulong)Locations.Count - 1;
 
     /// <summary>Bytes the records of the run take in the segment.</summary>
-    public long RecordBytes
-    {
-        get
-        {
-            long bytes = 0;
-            foreach (var location in Locations)
-            {
-                bytes += location.Length;
-            }
-
-            return bytes;
-        }
-    }
+    public long RecordBytes => Locations.Sum(location => (long)location.Length);
 
     public bool Holds(ulong index) => Locations.Count > 0 && index >= FirstIndex && index <= LastIndex;
 

@@ -30,19 +30,7 @@ internal sealed class LogIndex
     public LogSegment? OldestSegment => _extents.Count > 0 ? _extents[0].Segment : null;
 
     /// <summary>Bytes the records of the live entries take on disk.</summary>
-    public long LiveBytes
-    {
-        get
-        {
-            long bytes = 0;
-            foreach (var extent in _extents)
-            {
-                bytes += extent.RecordBytes;
-            }
-
-            return bytes;
-        }
-    }
+    public long LiveBytes => _extents.Sum(extent => extent.RecordBytes);
 
     /// <summary>Entry <paramref name="index"/> = <c>LastIndex + 1</c> has been written to <paramref name="segment"/>.</summary>
     public void Append(LogSegment segment, ulong index, ulong term, RecordLocation location)

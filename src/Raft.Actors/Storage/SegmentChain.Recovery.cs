@@ -15,6 +15,20 @@ internal sealed partial class SegmentChain
     private bool _batchKnown;
 
     /// <summary>
+    /// Validates the arguments of a log's <c>OpenAsync</c> and runs <paramref name="open"/> (which
+    /// reads every segment) on the thread pool with the full path and the options.
+    /// </summary>
+    public static ValueTask<T> OpenInBackground<T>(string directory, FileLogStoreOptions? options, CancellationToken cancellationToken, Func<string, FileLogStoreOptions, Task<T>> open)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        options ??= new FileLogStoreOptions();
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        var fullPath = Path.GetFullPath(directory);
+        return new ValueTask<T>(Task.Run(() => open(fullPath, options), cancellationToken));
+    }
+
+    /// <summary>
     /// Opens (or creates) the segments in <paramref name="directory"/>, locks the directory
     /// against other processes, and hands every complete batch, in order, to
     /// <paramref name="replay"/>. A torn tail is zeroed; other damage throws.

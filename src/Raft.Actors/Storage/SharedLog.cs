@@ -105,13 +105,7 @@ public sealed partial class SharedLog : IAsyncDisposable
     /// <exception cref="LogCorruptedException">Damage that is not a torn tail.</exception>
     /// <exception cref="IOException">The directory is locked by another store or cannot be used.</exception>
     public static ValueTask<SharedLog> OpenAsync(string directory, FileLogStoreOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        options ??= new FileLogStoreOptions();
-        options.Validate();
-        cancellationToken.ThrowIfCancellationRequested();
-        return new ValueTask<SharedLog>(Task.Run(() => Open(Path.GetFullPath(directory), options), cancellationToken));
-    }
+        => SegmentChain.OpenInBackground(directory, options, cancellationToken, Open);
 
     /// <summary>
     /// Cuts a damaged shared log at the point a <see cref="LogCorruptedException"/> named, after

@@ -23,18 +23,13 @@ public sealed class SharedLogCrashTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Every_acknowledged_write_of_every_group_survives_SIGKILL_at_random_moments()
     {
-        var seed = Environment.GetEnvironmentVariable("RAFT_CRASH_SEED") is { } s ? int.Parse(s) : Random.Shared.Next();
-        var random = new Random(seed);
+        var seed = CrashRuns.Seed();
         var directory = _root.Sub("log");
         var models = Enumerable.Range(0, CrashWorkload.SharedGroups + 1).Select(_ => new InMemoryLogStore()).ToArray();
         var stopwatch = Stopwatch.StartNew();
         long acknowledged = 0, inFlightApplied = 0, inFlightLost = 0;
-        for (var kill = 0; kill < Kills; kill++)
+        await CrashRuns.RunAsync(directory, seed, Kills, "shared", async (kill, lines) =>
         {
-            var afterOpen = random.Next(2) == 0;
-            var delay = TimeSpan.FromMilliseconds(afterOpen ? random.Next(1, 200) : random.Next(60, 450));
-            var lines = await FileLogStoreCrashTests.RunAndKillAsync(directory, seed + kill, afterOpen, delay, "shared");
-
             var inFlight = new string?[models.Length];
             foreach (var line in lines)
             {
@@ -72,25 +67,16 @@ public sealed class SharedLogCrashTests(ITestOutputHelper output) : IDisposable
             for (var group = 1; group < models.Length; group++)
             {
                 await using var store = log.OpenGroup((ulong)group);
-                var actual = await store.LoadAsync();
-                var expected = await models[group].LoadAsync();
-                if (FileLogStoreCrashTests.Same(expected, actual))
+                if (await CrashRuns.MatchAsync(models[group], inFlight[group], await store.LoadAsync(), $"seed {seed}, kill {kill}, group {group}"))
+                {
+                    inFlightApplied++;
+                }
+                else
                 {
                     inFlightLost += inFlight[group] is null ? 0 : 1;
-                    continue;
                 }
-
-                Assert.True(inFlight[group] is not null, $"seed {seed}, kill {kill}, group {group}: the log differs from the acknowledged writes and nothing was in flight. {FileLogStoreCrashTests.Describe(expected, actual)}");
-                var withInFlight = new InMemoryLogStore();
-                await withInFlight.CompactAsync(expected.CompactedIndex, expected.CompactedTerm);
-                await withInFlight.AppendAsync(new LogBatch(expected.Entries, expected.HardState));
-                await CrashWorkload.ApplyAsync(withInFlight, inFlight[group]!);
-                var alternative = await withInFlight.LoadAsync();
-                Assert.True(FileLogStoreCrashTests.Same(alternative, actual), $"seed {seed}, kill {kill}, group {group}: the log is neither the acknowledged writes nor those plus '{inFlight[group]}' applied whole. {FileLogStoreCrashTests.Describe(alternative, actual)}");
-                await CrashWorkload.ApplyAsync(models[group], inFlight[group]!);
-                inFlightApplied++;
             }
-        }
+        });
 
         output.WriteLine($"seed {seed}: {Kills} kills, {acknowledged} acknowledged operations over {CrashWorkload.SharedGroups} groups, in-flight applied {inFlightApplied} / lost {inFlightLost}, {stopwatch.Elapsed.TotalSeconds:F1} s");
         Assert.True(acknowledged > Kills * 2, $"seed {seed}: only {acknowledged} operations were acknowledged in {Kills} runs; the writer hardly ran.");
