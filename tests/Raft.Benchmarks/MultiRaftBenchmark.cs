@@ -14,7 +14,9 @@ namespace Raft.Benchmarks;
 /// (no disk: this measures the per-group cost of the runtime, not storage); with
 /// <c>--storage shared</c> each host keeps every group's log in one <see cref="SharedLog"/> on
 /// disk, each write fdatasync'ed. Prints the idle cost once every group is quiescent, then
-/// write throughput spread over many groups against a single group.
+/// write throughput spread over many groups against a single group. <c>--storage file</c>, for
+/// comparison, gives every replica its own <see cref="FileLogStore"/> (64 KiB segments): one
+/// fdatasync per group batch, nothing shared.
 /// </summary>
 internal static class MultiRaftBenchmark
 {
@@ -34,7 +36,7 @@ internal static class MultiRaftBenchmark
                 case "--spread-groups": spreadGroups = value; break;
                 case "--write-seconds": writeSeconds = value; break;
                 case "--writers": writers = value; break;
-                case "--storage" when text is "memory" or "shared": storage = text; break;
+                case "--storage" when text is "memory" or "shared" or "file": storage = text; break;
                 case "--dir": dataRoot = text; break;
                 default:
                     Console.Error.WriteLine($"unknown option or value: {args[i - 1]} {text}");
@@ -43,9 +45,10 @@ internal static class MultiRaftBenchmark
         }
 
         var shared = storage == "shared";
-        if (shared)
+        var onDisk = storage != "memory";
+        if (onDisk)
         {
-            Console.Error.WriteLine($"# storage: one SharedLog per host under {dataRoot}; every write is fdatasync'ed before it is acknowledged");
+            Console.Error.WriteLine($"# storage: {(shared ? "one SharedLog per host" : "one FileLogStore per replica")} under {dataRoot}; every write is fdatasync'ed before it is acknowledged");
         }
 
         var baseline = SettledHeapBytes();
@@ -68,11 +71,13 @@ internal static class MultiRaftBenchmark
                 if (shared)
                 {
                     await host.AddGroupAsync(options, new KvStateMachine());
+                    continue;
                 }
-                else
-                {
-                    await host.AddGroupAsync(options, new InMemoryLogStore(), new KvStateMachine());
-                }
+
+                ILogStore store = onDisk
+                    ? await FileLogStore.OpenAsync(Path.Combine(dataRoot, $"node{host.NodeId}", $"group{group}"), new FileLogStoreOptions { SegmentSize = FileLogStoreOptions.MinSegmentSize })
+                    : new InMemoryLogStore();
+                await host.AddGroupAsync(options, store, new KvStateMachine());
             }
         }
 
@@ -109,7 +114,12 @@ internal static class MultiRaftBenchmark
         var singleSyncs = (SyncCount(hosts) - syncs) / singleClock.Elapsed.TotalSeconds;
         var json = new Json()
             .Add("scenario", "multiraft-writes")
-            .Add("storage", shared ? "shared WAL per host (fdatasync before every acknowledgement)" : "memory (no fsync)")
+            .Add("storage", storage switch
+            {
+                "shared" => "shared WAL per host (fdatasync before every acknowledgement)",
+                "file" => "FileLogStore per replica (fdatasync per group batch)",
+                _ => "memory (no fsync)",
+            })
             .Add("writers", writers)
             .Add("spread_groups", Math.Min(spreadGroups, groups))
             .Add("spread_commits_per_s", spread, 0)
@@ -127,7 +137,7 @@ internal static class MultiRaftBenchmark
             await host.DisposeAsync();
         }
 
-        if (shared)
+        if (onDisk)
         {
             Directory.Delete(dataRoot, recursive: true);
         }

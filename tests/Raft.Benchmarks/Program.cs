@@ -6,7 +6,7 @@ using Raft.Benchmarks;
 //   dotnet run -c Release --project tests/Raft.Benchmarks -- snapshot [--size-mb N] [--runs R] [--dir D]
 //       [--codecs none,lz4,zstd,deflate] [--no-fsync]
 //   dotnet run -c Release --project tests/Raft.Benchmarks -- multiraft [--groups N] [--idle-seconds S]
-//       [--spread-groups G] [--write-seconds S] [--writers W] [--storage memory|shared] [--dir D]
+//       [--spread-groups G] [--write-seconds S] [--writers W] [--storage memory|shared|file] [--dir D]
 switch (args.Length == 0 ? "" : args[0])
 {
     case "wal":
@@ -19,6 +19,6 @@ switch (args.Length == 0 ? "" : args[0])
     default:
         Console.Error.WriteLine("usage: Raft.Benchmarks wal [--dir DIR] [--seconds S] [--warmup S] [--recovery-mb N] [--only 64x16|shared|recovery]");
         Console.Error.WriteLine("       Raft.Benchmarks snapshot [--size-mb N] [--runs R] [--dir DIR] [--codecs LIST] [--no-fsync]");
-        Console.Error.WriteLine("       Raft.Benchmarks multiraft [--groups N] [--idle-seconds S] [--spread-groups G] [--write-seconds S] [--writers W] [--storage memory|shared] [--dir DIR]");
+        Console.Error.WriteLine("       Raft.Benchmarks multiraft [--groups N] [--idle-seconds S] [--spread-groups G] [--write-seconds S] [--writers W] [--storage memory|shared|file] [--dir DIR]");
         return 2;
 }
