@@ -165,7 +165,8 @@ public sealed partial class SharedLog
                     size += taken[end++].Size;
                 }
 
-                await WriteAndCompleteAsync(taken.GetRange(start, end - start), (int)size).ConfigureAwait(false);
+                var requests = start == 0 && end == taken.Count ? taken : taken.GetRange(start, end - start);
+                await WriteAndCompleteAsync(requests, (int)size).ConfigureAwait(false);
                 start = end;
             }
         }
