@@ -21,7 +21,7 @@ internal sealed record BenchmarkOptions(string Directory, double Seconds, double
                 case "--seconds": seconds = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--warmup": warmup = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--recovery-mb": recoveryMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
-                case "--only": only = value; break; // 64x16 or recovery
+                case "--only": only = value; break; // 64x16, shared or recovery
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
 

@@ -37,6 +37,11 @@ internal static class WalBenchmark
                 }
             }
 
+            if (options.Only is null || options.Only == "shared")
+            {
+                await SharedWalBenchmark.RunAsync(options, payload: 64);
+            }
+
             if (options.Only is null || options.Only == "recovery")
             {
                 await RecoveryCaseAsync(options);

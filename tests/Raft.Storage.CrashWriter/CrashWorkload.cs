@@ -12,6 +12,54 @@ public static class CrashWorkload
     /// <summary>Segment size used by the writer: small, so that rollover and deletion happen often.</summary>
     public const long SegmentSize = 256 << 10;
 
+    /// <summary>Groups the writer drives concurrently in "shared" mode.</summary>
+    public const int SharedGroups = 6;
+
+    /// <summary>The term a restarted writer continues with: the last one the store knows.</summary>
+    public static ulong InitialTerm(ILogStore store)
+    {
+        var hardStateTerm = store.LoadAsync().AsTask().GetAwaiter().GetResult().HardState.Term;
+        return Math.Max(hardStateTerm, store.TryGetTerm(store.LastIndex, out var lastTerm) ? lastTerm : 1);
+    }
+
+    /// <summary>
+    /// Picks the next operation on <paramref name="store"/> and returns its line: mostly
+    /// appends, some truncating a suffix (a new leader), some compactions, sometimes ahead of
+    /// the log or of another history (a snapshot from the leader).
+    /// </summary>
+    public static string NextOperation(ILogStore store, Random random, ref ulong term)
+    {
+        var last = store.LastIndex;
+        var compacted = store.CompactedIndex;
+        var roll = random.Next(100);
+        if (roll < 6 && last > compacted)
+        {
+            var through = last - compacted > 20_000 || roll < 5
+                ? compacted + 1 + (ulong)random.NextInt64((long)(last - compacted))
+                : last + (ulong)random.Next(1, 50);
+            var throughTerm = store.TryGetTerm(through, out var t) ? t : term;
+            if (through <= last && random.Next(4) == 0)
+            {
+                // A snapshot of another history (a later leader's entry at that index): it replaces the whole log.
+                throughTerm = term + 1;
+            }
+
+            term = Math.Max(term, throughTerm);
+            return $"C {through} {throughTerm}";
+        }
+
+        var first = last + 1;
+        if (roll < 16 && last > compacted)
+        {
+            // A new leader replaces a suffix (Raft §5.3).
+            term++;
+            first = compacted + 1 + (ulong)random.NextInt64((long)(last - compacted));
+        }
+
+        var count = random.Next(0, 3) == 0 ? random.Next(1, 4) : random.Next(1, 64);
+        return $"B {first} {count} {term} {term} {(term % 3) + 1} {Math.Min(first - 1, compacted + 10)}";
+    }
+
     /// <summary>The entry at (index, term): its payload size and bytes follow from both.</summary>
     public static Entry MakeEntry(ulong index, ulong term)
     {

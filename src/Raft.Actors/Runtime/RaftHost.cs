@@ -29,6 +29,8 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
     private readonly Liveness _liveness;
     private readonly ITimer _ticker;
     private readonly ITimer _livenessTimer;
+    private readonly Lock _sharedLogGate = new();
+    private Task<SharedLog>? _sharedLog;
     private long _undeliverable;
     private ulong[]? _peers;
     private long _membershipVersion;
@@ -61,6 +63,21 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
 
     /// <summary>Messages dropped because they named a group not hosted here.</summary>
     public long Undeliverable => Interlocked.Read(ref _undeliverable);
+
+    /// <summary>
+    /// The log the groups added without a store share (see <see cref="RaftHostOptions.DataDirectory"/>),
+    /// or null until the first such group was added.
+    /// </summary>
+    public SharedLog? SharedLog
+    {
+        get
+        {
+            lock (_sharedLogGate)
+            {
+                return _sharedLog is { IsCompletedSuccessfully: true } opened ? opened.Result : null;
+            }
+        }
+    }
 
     /// <summary>This node's replica of <paramref name="group"/>, or null.</summary>
     public RaftReplica? GetReplica(ulong group) => _groups.GetValueOrDefault(group);
@@ -101,6 +118,31 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
         return replica;
     }
 
+    /// <summary>
+    /// Starts this node's replica of a group whose log lives in the node's shared log (opened
+    /// in <see cref="RaftHostOptions.DataDirectory"/> on first use, closed with the host): every
+    /// group added this way shares one write-ahead log, so one fdatasync makes the writes of
+    /// all of them durable. The snapshot store is still the one in <paramref name="options"/>.
+    /// Otherwise as <see cref="AddGroupAsync(RaftReplicaOptions, ILogStore, IRaftStateMachine, IRandomSource?, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The host has no <see cref="RaftHostOptions.DataDirectory"/>.</exception>
+    /// <exception cref="LogCorruptedException">The shared log is damaged.</exception>
+    public async Task<RaftReplica> AddGroupAsync(RaftReplicaOptions options, IRaftStateMachine stateMachine, IRandomSource? random = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var log = await OpenSharedLogAsync(cancellationToken).ConfigureAwait(false);
+        var store = log.OpenGroup(options.Node.Group);
+        try
+        {
+            return await AddGroupAsync(options, store, stateMachine, random, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>Stops and forgets this node's replica of <paramref name="group"/> (its store keeps what it persisted).</summary>
     public async Task RemoveGroupAsync(ulong group)
     {
@@ -132,7 +174,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the timers and every hosted replica.</summary>
+    /// <summary>Stops the timers and every hosted replica, then closes the shared log.</summary>
     public async ValueTask DisposeAsync()
     {
         await _ticker.DisposeAsync().ConfigureAwait(false);
@@ -143,6 +185,46 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
         }
 
         await _workers.CompleteAsync().ConfigureAwait(false);
+        Task<SharedLog>? sharedLog;
+        lock (_sharedLogGate)
+        {
+            sharedLog = _sharedLog;
+        }
+
+        if (sharedLog is not null)
+        {
+            SharedLog log;
+            try
+            {
+                log = await sharedLog.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                return; // it never opened; the group that asked for it saw why
+            }
+
+            await log.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The node's shared log, opened once; an open that failed is tried again by the next caller.</summary>
+    private Task<SharedLog> OpenSharedLogAsync(CancellationToken cancellationToken)
+    {
+        if (_options.DataDirectory is not { } directory)
+        {
+            throw new InvalidOperationException($"Node {NodeId}: a group added without a log store keeps its log in the node's shared log, but RaftHostOptions.DataDirectory is not set.");
+        }
+
+        lock (_sharedLogGate)
+        {
+            if (_sharedLog is null || _sharedLog.IsFaulted || _sharedLog.IsCanceled)
+            {
+                var options = new FileLogStoreOptions { Logger = _logger };
+                _sharedLog = Storage.SharedLog.OpenAsync(Path.Combine(directory, "log"), options, cancellationToken).AsTask();
+            }
+
+            return _sharedLog;
+        }
     }
 
     private void OnSleepChanged(RaftReplica replica, bool asleep)

@@ -25,6 +25,14 @@ public sealed class RaftHostOptions
     /// </summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Directory for this node's durable state, or null. Groups added without a log store
+    /// (<see cref="RaftHost.AddGroupAsync(RaftReplicaOptions, StateMachines.IRaftStateMachine, Consensus.IRandomSource?, CancellationToken)"/>)
+    /// keep their logs in one <see cref="Storage.SharedLog"/> in its <c>log</c> subdirectory, so
+    /// one fdatasync covers the writes of every group. Must not be shared with another node.
+    /// </summary>
+    public string? DataDirectory { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -41,6 +49,11 @@ public sealed class RaftHostOptions
         if (Workers < 1)
         {
             throw new ArgumentException($"RaftHostOptions.Workers must be at least 1 (was {Workers}).", nameof(Workers));
+        }
+
+        if (DataDirectory is not null && string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            throw new ArgumentException($"RaftHostOptions.DataDirectory ('{DataDirectory}') must be a path, or null for none.", nameof(DataDirectory));
         }
 
         if (LivenessTimeout <= LivenessInterval)

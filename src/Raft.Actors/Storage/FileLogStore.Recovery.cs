@@ -5,10 +5,6 @@ namespace Raft.Actors.Storage;
 
 public sealed partial class FileLogStore
 {
-    private readonly List<PendingRecord> _pending = [];
-    private bool _batchKnown;
-    private bool _replayedEntry;
-
     /// <summary>
     /// Opens (or creates) the log in <paramref name="directory"/>, locks the directory against
     /// other processes, and rebuilds the index by reading every segment.
@@ -16,362 +12,43 @@ public sealed partial class FileLogStore
     /// <exception cref="LogCorruptedException">Damage that is not a torn tail.</exception>
     /// <exception cref="IOException">The directory is locked by another store or cannot be used.</exception>
     public static ValueTask<FileLogStore> OpenAsync(string directory, FileLogStoreOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        options ??= new FileLogStoreOptions();
-        options.Validate();
-        cancellationToken.ThrowIfCancellationRequested();
-        return new ValueTask<FileLogStore>(Task.Run(() => Open(Path.GetFullPath(directory), options), cancellationToken));
-    }
+        => SegmentChain.OpenInBackground(directory, options, cancellationToken, Open);
 
-    private static FileLogStore Open(string directory, FileLogStoreOptions options)
-    {
-        System.IO.Directory.CreateDirectory(directory);
-        var directoryLock = DirectoryLock.Acquire(directory);
-        var store = new FileLogStore(directory, options, directoryLock);
-        try
-        {
-            store._diskId = DiskIdFile.ReadOrCreate(directory);
-            store.Recover();
-            return store;
-        }
-        catch
-        {
-            foreach (var segment in store._segments)
-            {
-                segment.Dispose();
-            }
-
-            directoryLock.Dispose();
-            throw;
-        }
-    }
-
-    private void Recover()
+    private static async Task<FileLogStore> Open(string directory, FileLogStoreOptions options)
     {
         var stopwatch = Stopwatch.StartNew();
-        foreach (var temporary in System.IO.Directory.EnumerateFiles(_directory, "*" + LogSegment.TemporaryExtension))
+        var index = new LogIndex();
+        HardState hardState = default;
+        var chain = SegmentChain.Open(directory, options, (segment, batch, firstSegment, batchStart) =>
         {
-            File.Delete(temporary); // an interrupted preallocation
-        }
-
-        List<ulong> sequences = [];
-        foreach (var path in System.IO.Directory.EnumerateFiles(_directory, "*" + LogSegment.Extension))
-        {
-            if (LogSegment.TryParseFileName(Path.GetFileName(path), out var sequence))
+            foreach (var record in batch)
             {
-                sequences.Add(sequence);
-            }
-        }
-
-        sequences.Sort();
-        List<LogSegment> files = [];
-        List<SegmentHeaderInfo?> headers = [];
-        try
-        {
-            foreach (var sequence in sequences)
-            {
-                var segment = LogSegment.Open(_directory, sequence);
-                files.Add(segment);
-                headers.Add(ReadSegmentHeader(segment));
-            }
-        }
-        catch
-        {
-            files.ForEach(f => f.Dispose());
-            throw;
-        }
-
-        // Segments up to the last one with an intact header hold the log; files after it were
-        // preallocated (or their first write was torn) and hold nothing acknowledged.
-        var last = headers.FindLastIndex(h => h is not null);
-        for (var i = 0; i <= last; i++)
-        {
-            _segments.Add(files[i]);
-        }
-
-        long scanned = 0;
-        try
-        {
-            for (var i = 0; i <= last; i++)
-            {
-                if (headers[i] is null)
+                switch (record.Kind)
                 {
-                    throw new LogCorruptedException(files[i].Path, 0, "segment header damaged or missing");
-                }
-
-                if (i > 0 && files[i].Sequence != files[i - 1].Sequence + 1)
-                {
-                    throw new LogCorruptedException(files[i].Path, 0, $"segment {files[i - 1].Sequence + 1} is missing");
+                    case RecordKind.SegmentHeader:
+                        hardState = record.Header.HardState;
+                        index.Compact(record.Header.CompactedIndex, record.Header.CompactedTerm);
+                        break;
+                    case RecordKind.HardState:
+                        hardState = record.HardState;
+                        break;
+                    case RecordKind.Group:
+                        throw new LogCorruptedException(segment.Path, record.Offset, "a record of a shared log (SharedLog) in a single-group log", batchStart);
+                    default:
+                        index.Replay(segment, record.Kind, record.Index, record.Term, record.Location, firstSegment, batchStart);
+                        break;
                 }
             }
+        });
 
-            for (var i = 0; i <= last; i++)
-            {
-                var expectedEnd = i < last ? headers[i + 1]!.Value.PreviousSegmentEnd : (long?)null;
-                scanned += ReplaySegment(files[i], expectedEnd, relaxed: i == 0);
-            }
-        }
-        catch
+        var store = new FileLogStore(chain, index) { _hardState = hardState };
+        if (index.BaseIndex != index.CompactedIndex)
         {
-            for (var i = last + 1; i < files.Count; i++)
-            {
-                files[i].Dispose();
-            }
-
-            throw;
+            await chain.DisposeAsync().ConfigureAwait(false);
+            throw new LogCorruptedException(chain.Segments[0].Path, 0, $"the log resumes at entry {index.BaseIndex + 1} but the snapshot covers only through {index.CompactedIndex}: an earlier segment is missing");
         }
 
-        for (var i = last + 1; i < files.Count; i++)
-        {
-            scanned += AdoptOrRemoveTrailing(files[i]);
-        }
-
-        if (_index.BaseIndex != _index.CompactedIndex)
-        {
-            throw new LogCorruptedException(_segments[0].Path, 0, $"the log resumes at entry {_index.BaseIndex + 1} but the snapshot covers only through {_index.CompactedIndex}: an earlier segment is missing");
-        }
-
-        if (_segments.Count == 0)
-        {
-            // A new log (or one whose only writes were torn): start with the spare, or a fresh segment.
-            if (_spare is { } spare)
-            {
-                _spare = null;
-                _segments.Add(spare.Result);
-            }
-            else
-            {
-                var sequence = sequences.Count > 0 ? sequences[^1] + 1 : 1;
-                _segments.Add(LogSegment.Create(_directory, sequence, _options.SegmentSize));
-            }
-        }
-
-        _active = _segments[^1];
-        _spare ??= StartPreallocation(_active.Sequence + 1);
-        FileLogStoreLog.Opened(_options.Logger, _directory, _index.CompactedIndex, _index.LastIndex, _segments.Count, scanned, stopwatch.ElapsedMilliseconds);
-    }
-
-    private static SegmentHeaderInfo? ReadSegmentHeader(LogSegment segment)
-    {
-        using var reader = new SegmentReader(segment);
-        if (reader.TryRead(0, segment.Length, out var header, out var record, out _) != RecordReadStatus.Ok ||
-            header.Kind != RecordKind.SegmentHeader ||
-            !RecordFormat.TryReadSegmentHeader(record[RecordFormat.HeaderSize..], header.Index, out var info) ||
-            info.Sequence != segment.Sequence)
-        {
-            return null;
-        }
-
-        return info;
-    }
-
-    /// <summary>
-    /// Replays one segment's complete batches into the index. A sealed segment (one with a
-    /// successor) must end exactly where its successor's header says; the last segment may end
-    /// in a torn batch, which is zeroed unless intact later batches prove it is damage instead.
-    /// </summary>
-    /// <returns>Bytes read.</returns>
-    private long ReplaySegment(LogSegment segment, long? expectedEnd, bool relaxed)
-    {
-        using var reader = new SegmentReader(segment);
-        var limit = Math.Min(expectedEnd ?? long.MaxValue, segment.Length); // a sealed segment may have been cut short
-        long position = 0, committedEnd = 0;
-        uint batch = 0;
-        RecordReadStatus status;
-        string problem;
-        _pending.Clear();
-        while (true)
-        {
-            status = reader.TryRead(position, limit, out var header, out var record, out problem);
-            if (status != RecordReadStatus.Ok)
-            {
-                break;
-            }
-
-            if ((position == 0) != (header.Kind == RecordKind.SegmentHeader))
-            {
-                status = RecordReadStatus.Invalid;
-                problem = position == 0 ? "segment does not start with a segment header" : "segment header in the middle of a segment";
-                break;
-            }
-
-            if (_pending.Count == 0)
-            {
-                if (_batchKnown && header.Batch != _nextBatch)
-                {
-                    status = RecordReadStatus.Invalid;
-                    problem = $"batch {header.Batch} where batch {_nextBatch} was expected";
-                    break;
-                }
-
-                batch = header.Batch;
-            }
-            else if (header.Batch != batch)
-            {
-                status = RecordReadStatus.Invalid;
-                problem = $"batch {batch} ends without its end marker (next record belongs to batch {header.Batch})";
-                break;
-            }
-
-            _pending.Add(PendingRecord.From(header, record, position));
-            position += header.TotalSize;
-            if (header.IsBatchEnd)
-            {
-                ApplyPending(segment, relaxed, committedEnd);
-                committedEnd = position;
-                _nextBatch = batch + 1;
-                _batchKnown = true;
-            }
-        }
-
-        if (expectedEnd is { } end)
-        {
-            if (committedEnd != end)
-            {
-                var at = status is RecordReadStatus.Invalid or RecordReadStatus.Zero ? position : committedEnd;
-                throw new LogCorruptedException(segment.Path, at, status switch
-                {
-                    RecordReadStatus.Invalid => problem,
-                    RecordReadStatus.Zero => $"zeros where records were written (the next segment says this one ends at {end})",
-                    _ => $"the last batch before the segment's end ({end}) is incomplete",
-                }, committedEnd);
-            }
-
-            segment.WriteOffset = committedEnd;
-            return reader.BytesRead;
-        }
-
-        // The last segment: everything from committedEnd on is either a torn, unacknowledged
-        // write or preallocated zeros, unless an intact record of a later batch follows.
-        var (laterRecord, nonZeroEnd) = reader.ScanTail(position, _nextBatch, _batchKnown);
-        if (laterRecord >= 0)
-        {
-            throw new LogCorruptedException(segment.Path, position, $"{(status == RecordReadStatus.Zero ? "zeros where records were written" : problem)}; an intact record of a later batch follows at offset {laterRecord}, so this is damage, not a torn write", committedEnd);
-        }
-
-        var dirtyEnd = Math.Max(nonZeroEnd, _pending.Count > 0 || status == RecordReadStatus.Invalid ? position : -1);
-        if (dirtyEnd > committedEnd)
-        {
-            // Zero the torn bytes so that later writes are never followed by stale fragments.
-            FileLogStoreLog.TornTailTruncated(_options.Logger, segment.Path, committedEnd, dirtyEnd - committedEnd);
-            segment.Zero(committedEnd, Math.Min(segment.Length, (dirtyEnd + 4095) & ~4095L));
-        }
-
-        segment.WriteOffset = committedEnd;
-        _pending.Clear();
-        return reader.BytesRead;
-    }
-
-    /// <summary>Applies one complete batch read during recovery, with the same rules the writer followed.</summary>
-    private void ApplyPending(LogSegment segment, bool relaxed, long batchStart)
-    {
-        foreach (var record in _pending)
-        {
-            switch (record.Kind)
-            {
-                case RecordKind.SegmentHeader:
-                    _hardState = record.Header.HardState;
-                    _index.Compact(record.Header.CompactedIndex, record.Header.CompactedTerm);
-                    break;
-                case RecordKind.HardState:
-                    _hardState = record.HardState;
-                    break;
-                case RecordKind.Compaction:
-                    _index.Compact(record.Index, record.Term);
-                    break;
-                case RecordKind.Reset:
-                    if (record.Index <= _index.CompactedIndex)
-                    {
-                        // The writer resets only above the compaction point, and the point never moves back.
-                        throw new LogCorruptedException(segment.Path, record.Offset, $"log reset at {record.Index} at or below the compaction point {_index.CompactedIndex}", batchStart);
-                    }
-
-                    _index.Replace(record.Index, record.Term);
-                    break;
-                case RecordKind.Entry:
-                    ApplyEntry(segment, record, relaxed, batchStart);
-                    break;
-            }
-        }
-
-        _pending.Clear();
-    }
-
-    private void ApplyEntry(LogSegment segment, in PendingRecord record, bool relaxed, long batchStart)
-    {
-        var index = record.Index;
-        var location = new RecordLocation((int)record.Offset, record.Length);
-        if (index == _index.LastIndex + 1)
-        {
-            // The common case: the next entry.
-        }
-        else if (index > _index.BaseIndex && index <= _index.LastIndex)
-        {
-            _index.TruncateFrom(index); // Raft §5.3: a conflicting suffix was replaced
-        }
-        else if (index > _index.CompactedIndex && (index <= _index.BaseIndex || (relaxed && !_replayedEntry)))
-        {
-            // Compaction deleted the segments before the oldest one left, so the log starts at
-            // that segment's first entry (a gap is allowed there only), and a later truncation
-            // may reach below it, into entries of a deleted segment: the log restarts there.
-            // Either way the compaction record that allowed the deletion follows, and whether
-            // the log then meets the snapshot is checked once every record has been read.
-            // (While every segment is present, BaseIndex == CompactedIndex and neither applies.)
-            _index.Reset(index - 1);
-        }
-        else
-        {
-            throw new LogCorruptedException(segment.Path, record.Offset, $"entry {index} cannot follow the log ({_index.BaseIndex}, {_index.LastIndex}] (compacted through {_index.CompactedIndex})", batchStart);
-        }
-
-        _index.Append(segment, index, record.Term, location);
-        _replayedEntry = true;
-    }
-
-    /// <summary>
-    /// A segment file after the last one with an intact header: kept as the spare when it is a
-    /// clean preallocated file, removed when its content is a torn first write; damage when it
-    /// holds intact records of a batch after the torn one.
-    /// </summary>
-    private long AdoptOrRemoveTrailing(LogSegment segment)
-    {
-        using var reader = new SegmentReader(segment);
-        var (laterRecord, nonZeroEnd) = reader.ScanTail(0, _nextBatch, _batchKnown);
-        if (laterRecord >= 0)
-        {
-            segment.Dispose();
-            throw new LogCorruptedException(segment.Path, 0, $"segment header damaged, yet an intact record of a later batch follows at offset {laterRecord}");
-        }
-
-        var expectedSequence = _segments.Count > 0 ? _segments[^1].Sequence + 1 : segment.Sequence;
-        if (nonZeroEnd < 0 && _spare is null && segment.Length == _options.SegmentSize && segment.Sequence == expectedSequence)
-        {
-            _spare = Task.FromResult(segment);
-            return reader.BytesRead;
-        }
-
-        segment.Dispose();
-        File.Delete(segment.Path);
-        Fsync.Directory(_directory);
-        FileLogStoreLog.UnusedSegmentRemoved(_options.Logger, segment.Path, nonZeroEnd < 0 ? "a spare not usable as the next segment" : "its first write was torn");
-        return reader.BytesRead;
-    }
-
-    /// <summary>A record read during recovery, held until its batch is known to be complete.</summary>
-    private readonly record struct PendingRecord(RecordKind Kind, ulong Index, ulong Term, long Offset, int Length, HardState HardState, SegmentHeaderInfo Header)
-    {
-        public static PendingRecord From(in RecordHeader header, ReadOnlySpan<byte> record, long offset)
-        {
-            var payload = record.Slice(RecordFormat.HeaderSize, header.PayloadLength);
-            return header.Kind switch
-            {
-                RecordKind.HardState => new PendingRecord(header.Kind, 0, 0, offset, header.TotalSize, RecordFormat.ReadHardState(payload), default),
-                RecordKind.SegmentHeader when RecordFormat.TryReadSegmentHeader(payload, header.Index, out var info) =>
-                    new PendingRecord(header.Kind, 0, 0, offset, header.TotalSize, default, info),
-                RecordKind.SegmentHeader => throw new InvalidOperationException("Segment header validated earlier no longer parses."),
-                _ => new PendingRecord(header.Kind, header.Index, header.Term, offset, header.TotalSize, default, default),
-            };
-        }
+        FileLogStoreLog.Opened(options.Logger, directory, index.CompactedIndex, index.LastIndex, chain.Segments.Count, chain.BytesScanned, stopwatch.ElapsedMilliseconds);
+        return store;
     }
 }

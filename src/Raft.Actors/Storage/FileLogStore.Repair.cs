@@ -22,65 +22,14 @@ public sealed partial class FileLogStore
     /// <param name="cancellationToken">Cancels before any change is made.</param>
     /// <returns>What was cut, or null when the log opens without damage.</returns>
     /// <exception cref="LogCorruptedException">Damage found somewhere else than the point named: nothing was cut.</exception>
-    public static async ValueTask<LogRepairResult?> RepairAsync(string directory, string filePath, long offset, FileLogStoreOptions? options = null, CancellationToken cancellationToken = default)
+    public static ValueTask<LogRepairResult?> RepairAsync(string directory, string filePath, long offset, FileLogStoreOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        ArgumentException.ThrowIfNullOrEmpty(filePath);
         options ??= new FileLogStoreOptions();
-        LogCorruptedException damage;
-        try
-        {
-            await (await OpenAsync(directory, options, cancellationToken).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-            return null;
-        }
-        catch (LogCorruptedException ex) when (Path.GetFullPath(ex.FilePath) == Path.GetFullPath(filePath) && ex.Offset == offset)
-        {
-            damage = ex;
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        directory = Path.GetFullPath(directory);
-        using (DirectoryLock.Acquire(directory))
-        {
-            var cut = damage.CutOffset >= 0 ? damage.CutOffset : damage.Offset;
-            var damaged = Path.GetFileName(damage.FilePath);
-            if (!LogSegment.TryParseFileName(damaged, out var sequence))
-            {
-                throw new ArgumentException($"'{damage.FilePath}' is not a segment file of this log.", nameof(filePath));
-            }
-
-            // Newest first, so that a crash during the repair leaves a prefix of the segments.
-            List<ulong> later = [];
-            foreach (var path in System.IO.Directory.EnumerateFiles(directory, "*" + LogSegment.Extension))
-            {
-                if (LogSegment.TryParseFileName(Path.GetFileName(path), out var other) && other > sequence)
-                {
-                    later.Add(other);
-                }
-            }
-
-            later.Sort();
-            later.Reverse();
-            foreach (var other in later)
-            {
-                File.Delete(Path.Combine(directory, LogSegment.FileName(other)));
-                Fsync.Directory(directory);
-            }
-
-            long removed;
-            using (var segment = LogSegment.Open(directory, sequence))
-            {
-                removed = segment.Length - cut;
-                segment.Zero(cut, segment.Length);
-            }
-
-            FileLogStoreLog.Repaired(options.Logger, damage.FilePath, cut, later.Count);
-            return new LogRepairResult(damage.FilePath, cut, removed, later.Count);
-        }
+        return SegmentChain.RepairAsync(directory, filePath, offset, options, async () => await (await OpenAsync(directory, options, cancellationToken).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false), cancellationToken);
     }
 }
 
-/// <summary>What <see cref="FileLogStore.RepairAsync"/> cut.</summary>
+/// <summary>What <see cref="FileLogStore.RepairAsync"/> or <see cref="SharedLog.RepairAsync"/> cut.</summary>
 /// <param name="FilePath">The segment that was cut.</param>
 /// <param name="CutOffset">Where: the start of the batch that held the damage; zeros from here on.</param>
 /// <param name="BytesZeroed">Bytes of that segment overwritten with zeros.</param>

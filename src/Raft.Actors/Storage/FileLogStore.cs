@@ -1,4 +1,3 @@
-using System.Buffers;
 using Raft.Actors.Protocol;
 
 namespace Raft.Actors.Storage;
@@ -31,45 +30,33 @@ public sealed partial class FileLogStore : ILogStore
     /// <summary>Largest batch, in encoded bytes, that one <see cref="AppendAsync"/> may write.</summary>
     public const int MaxBatchBytes = 512 << 20;
 
-    private const int ReadChunkBytes = 4 << 20;
-
-    private static readonly int s_segmentHeaderRecordSize = RecordFormat.RecordSize(RecordFormat.SegmentHeaderPayloadSize);
     private static readonly int s_hardStateRecordSize = RecordFormat.RecordSize(RecordFormat.HardStateSize);
     private static readonly int s_compactionRecordSize = RecordFormat.RecordSize(0);
 
-    private readonly string _directory;
-    private readonly FileLogStoreOptions _options;
-    private readonly DirectoryLock _directoryLock;
-    private readonly List<LogSegment> _segments = [];
+    private readonly SegmentChain _chain;
     private readonly LogIndex _index;
-    private readonly Lock _gate = new();
-    private LogSegment _active = null!;
-    private Task<LogSegment>? _spare;
+    private readonly Lock _gate;
     private HardState _hardState;
-    private ulong _diskId;
-    private uint _nextBatch = 1;
-    private Exception? _fault;
     private bool _disposed;
 
-    private FileLogStore(string directory, FileLogStoreOptions options, DirectoryLock directoryLock)
+    private FileLogStore(SegmentChain chain, LogIndex index)
     {
-        _directory = directory;
-        _options = options;
-        _directoryLock = directoryLock;
-        _index = new LogIndex(_segments);
+        _chain = chain;
+        _index = index;
+        _gate = chain.Gate;
     }
 
     /// <summary>The directory the store owns.</summary>
-    public string Directory => _directory;
+    public string Directory => _chain.Directory;
 
     /// <summary>The last durable hard state.</summary>
     public HardState HardState { get { lock (_gate) { return _hardState; } } }
 
     /// <summary>Number of segment files in use (each holds one open handle).</summary>
-    public int SegmentCount { get { lock (_gate) { return _segments.Count; } } }
+    public int SegmentCount { get { lock (_gate) { return _chain.Segments.Count; } } }
 
     /// <summary>The segment being written (for tests that need to know where batches landed).</summary>
-    internal LogSegment ActiveSegment { get { lock (_gate) { return _active; } } }
+    internal LogSegment ActiveSegment { get { lock (_gate) { return _chain.Active; } } }
 
     /// <inheritdoc />
     public ulong FirstIndex { get { lock (_gate) { return _index.CompactedIndex + 1; } } }
@@ -96,7 +83,7 @@ public sealed partial class FileLogStore : ILogStore
         }
 
         var entries = Read(compactedIndex + 1, lastIndex + 1);
-        return ValueTask.FromResult(new LogState(hardState, compactedIndex, compactedTerm, entries, _diskId));
+        return ValueTask.FromResult(new LogState(hardState, compactedIndex, compactedTerm, entries, _chain.DiskId));
     }
 
     /// <inheritdoc />
@@ -124,12 +111,12 @@ public sealed partial class FileLogStore : ILogStore
             size += RecordFormat.EntryRecordSize(entries[i]);
         }
 
-        if (size + s_segmentHeaderRecordSize > MaxBatchBytes)
+        if (size + SegmentChain.SegmentHeaderRecordSize > MaxBatchBytes)
         {
             throw new ArgumentException($"Batch of {entries.Count} entries encodes to {size} bytes; at most {MaxBatchBytes} bytes go in one append.", nameof(batch));
         }
 
-        if (NeedsNewSegment((int)size))
+        if (_chain.NeedsNewSegment(size))
         {
             return AppendInNewSegmentAsync(batch, (int)size);
         }
@@ -174,9 +161,9 @@ public sealed partial class FileLogStore : ILogStore
             return;
         }
 
-        if (NeedsNewSegment(s_compactionRecordSize))
+        if (_chain.NeedsNewSegment(s_compactionRecordSize))
         {
-            await RollOverAsync().ConfigureAwait(false);
+            await _chain.RollOverAsync().ConfigureAwait(false);
         }
 
         bool reset;
@@ -185,7 +172,7 @@ public sealed partial class FileLogStore : ILogStore
             reset = _index.TryGetTerm(throughIndex, out var term) && term != throughTerm;
         }
 
-        WriteRecords(s_compactionRecordSize, (span, batch) => reset
+        _chain.Write(s_compactionRecordSize, SegmentHeaderState(), (span, batch) => reset
             ? RecordFormat.WriteReset(span, throughIndex, throughTerm, batch, batchEnd: true)
             : RecordFormat.WriteCompaction(span, throughIndex, throughTerm, batch, batchEnd: true));
         List<LogSegment> deleted = [];
@@ -200,19 +187,13 @@ public sealed partial class FileLogStore : ILogStore
                 _index.Compact(throughIndex, throughTerm);
             }
 
-            while (_segments.Count > 1 && _segments[0] != _active && _segments[0].Locations.Count == 0)
-            {
-                deleted.Add(_segments[0]);
-                _segments.RemoveAt(0);
-            }
+            deleted = _chain.DetachOldest(segment => _index.OldestSegment != segment);
         }
 
         foreach (var segment in deleted)
         {
-            segment.Dispose();
-            File.Delete(segment.Path);
-            Fsync.Directory(_directory);
-            FileLogStoreLog.SegmentDeleted(_options.Logger, segment.Path, throughIndex);
+            _chain.Delete(segment);
+            FileLogStoreLog.SegmentDeleted(_chain.Options.Logger, segment.Path, throughIndex);
         }
     }
 
@@ -229,70 +210,18 @@ public sealed partial class FileLogStore : ILogStore
             _disposed = true;
         }
 
-        if (_spare is { } spare)
-        {
-            try
-            {
-                (await spare.ConfigureAwait(false)).Dispose();
-            }
-            catch (Exception)
-            {
-                // A failed preallocation leaves at most a temporary file, removed on the next open.
-            }
-        }
-
-        foreach (var segment in _segments)
-        {
-            segment.Dispose();
-        }
-
-        _directoryLock.Dispose();
+        await _chain.DisposeAsync().ConfigureAwait(false);
     }
-
-    private bool NeedsNewSegment(int size) =>
-        _active.WriteOffset > 0 && _active.WriteOffset + size > _options.SegmentSize;
 
     private async ValueTask AppendInNewSegmentAsync(LogBatch batch, int size)
     {
-        await RollOverAsync().ConfigureAwait(false);
+        await _chain.RollOverAsync().ConfigureAwait(false);
         WriteBatch(batch.Entries, batch.HardState, size);
-    }
-
-    /// <summary>Makes the preallocated spare the segment being written and starts preparing the next.</summary>
-    private async ValueTask RollOverAsync()
-    {
-        LogSegment next;
-        try
-        {
-            next = await (_spare ?? StartPreallocation(_active.Sequence + 1)).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            _spare = null;
-            throw new IOException($"Cannot preallocate the next log segment in '{_directory}'.", ex);
-        }
-
-        lock (_gate)
-        {
-            _segments.Add(next);
-            _active = next;
-            _spare = StartPreallocation(next.Sequence + 1);
-        }
-    }
-
-    private Task<LogSegment> StartPreallocation(ulong sequence)
-    {
-        var directory = _directory;
-        var size = _options.SegmentSize;
-        return Task.Run(() => LogSegment.Create(directory, sequence, size));
     }
 
     private void WriteBatch(IReadOnlyList<Entry> entries, HardState? hardState, int size)
     {
-        var segment = _active;
-        var headerSize = segment.WriteOffset == 0 ? s_segmentHeaderRecordSize : 0;
-        var batchStart = segment.WriteOffset;
-        WriteRecords(size, (span, batch) =>
+        var (segment, offset) = _chain.Write(size, SegmentHeaderState(), (span, batch) =>
         {
             var position = 0;
             for (var i = 0; i < entries.Count; i++)
@@ -315,7 +244,6 @@ public sealed partial class FileLogStore : ILogStore
                 _index.TruncateFrom(entries[0].Index);
             }
 
-            var offset = batchStart + headerSize;
             for (var i = 0; i < entries.Count; i++)
             {
                 var length = RecordFormat.EntryRecordSize(entries[i]);
@@ -330,167 +258,27 @@ public sealed partial class FileLogStore : ILogStore
         }
     }
 
-    /// <summary>
-    /// Encodes one batch (the segment header first when the segment is new), writes it with one
-    /// call at the end of the current segment and syncs. Faults the store on an I/O error.
-    /// </summary>
-    private void WriteRecords(int size, Func<Span<byte>, uint, int> encode)
-    {
-        var segment = _active;
-        var withHeader = segment.WriteOffset == 0;
-        var total = size + (withHeader ? s_segmentHeaderRecordSize : 0);
-        var buffer = ArrayPool<byte>.Shared.Rent(total);
-        try
-        {
-            var span = buffer.AsSpan(0, total);
-            var batch = _nextBatch;
-            var position = 0;
-            if (withHeader)
-            {
-                var previous = _segments.Count > 1 ? _segments[^2].WriteOffset : 0;
-                var info = new SegmentHeaderInfo(segment.Sequence, previous, _hardState, _index.CompactedIndex, _index.CompactedTerm, _index.LastIndex + 1);
-                position += RecordFormat.WriteSegmentHeader(span, info, batch, batchEnd: false);
-            }
-
-            position += encode(span[position..], batch);
-            if (position != total)
-            {
-                throw new InvalidOperationException($"Log batch encoding broken: {position} bytes written, {total} expected.");
-            }
-
-            try
-            {
-                RandomAccess.Write(segment.Handle, span, segment.WriteOffset);
-                Fsync.Data(segment.Handle);
-            }
-            catch (Exception ex)
-            {
-                _fault = ex;
-                throw;
-            }
-
-            lock (_gate)
-            {
-                segment.WriteOffset += total;
-                segment.Length = Math.Max(segment.Length, segment.WriteOffset);
-                _nextBatch = batch + 1;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    /// <summary>What a new segment's header records: the hard state and compaction point, so that deleting older segments loses neither.</summary>
+    private SegmentHeaderInfo SegmentHeaderState() =>
+        new(0, 0, _hardState, _index.CompactedIndex, _index.CompactedTerm, _index.LastIndex + 1);
 
     private IReadOnlyList<Entry> Read(ulong from, ulong toExclusive)
     {
-        List<(LogSegment Segment, ulong First, int Count)> pieces = [];
+        List<(LogExtent Extent, ulong First, int Count)> pieces;
         lock (_gate)
         {
             ThrowIfDisposed();
-            if (from <= _index.CompactedIndex || toExclusive > _index.LastIndex + 1 || from > toExclusive)
-            {
-                throw new ArgumentOutOfRangeException(nameof(from), $"Range [{from}, {toExclusive}) is outside the retained log [{_index.CompactedIndex + 1}, {_index.LastIndex}].");
-            }
-
-            var index = from;
-            while (index < toExclusive)
-            {
-                var segment = _index.SegmentOf(index);
-                var count = (int)Math.Min(toExclusive - index, segment.LastIndex - index + 1);
-                pieces.Add((segment, index, count));
-                index += (ulong)count;
-            }
+            pieces = _index.Slice(from, toExclusive);
         }
 
         // Reading outside the lock is safe against appends: records once written never change.
-        var result = new Entry[(int)(toExclusive - from)];
-        var next = 0;
-        foreach (var (segment, first, count) in pieces)
-        {
-            ReadPiece(segment, first, count, result, ref next);
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Reads <paramref name="count"/> live entries of one segment a few MiB per call; the entries
-    /// of one call share one array for their payloads (no allocation per entry but the entry).
-    /// </summary>
-    private static void ReadPiece(LogSegment segment, ulong first, int count, Entry[] result, ref int next)
-    {
-        var locations = segment.Locations;
-        var start = (int)(first - segment.FirstIndex);
-        var end = start + count;
-        var i = start;
-        while (i < end)
-        {
-            // Take entries while the byte span stays within a chunk (always at least one).
-            var chunkStart = locations[i].Offset;
-            var dataBytes = locations[i].Length - RecordFormat.HeaderSize;
-            var j = i + 1;
-            while (j < end && locations[j].Offset + locations[j].Length - chunkStart <= ReadChunkBytes)
-            {
-                dataBytes += locations[j].Length - RecordFormat.HeaderSize;
-                j++;
-            }
-
-            var chunkLength = locations[j - 1].Offset + locations[j - 1].Length - chunkStart;
-            var buffer = ArrayPool<byte>.Shared.Rent(chunkLength);
-            var data = new byte[dataBytes].AsMemory();
-            try
-            {
-                var span = buffer.AsSpan(0, chunkLength);
-                ReadExactly(segment, span, chunkStart);
-                for (var k = i; k < j; k++)
-                {
-                    var location = locations[k];
-                    var record = span.Slice(location.Offset - chunkStart, location.Length);
-                    var index = first + (ulong)(k - start);
-                    if (!RecordFormat.TryParseHeader(record, out var header) || header.Kind != RecordKind.Entry ||
-                        header.Index != index || header.TotalSize != location.Length ||
-                        !RecordFormat.VerifyChecksum(record, header.Crc))
-                    {
-                        throw new LogCorruptedException(segment.Path, location.Offset, $"entry {index} no longer matches its checksum or its index (damaged after the store opened)");
-                    }
-
-                    var dataLength = RecordFormat.EntryDataLength(header);
-                    result[next++] = RecordFormat.ReadEntry(header, record.Slice(RecordFormat.HeaderSize, header.PayloadLength), data[..dataLength]);
-                    data = data[dataLength..];
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            i = j;
-        }
-    }
-
-    private static void ReadExactly(LogSegment segment, Span<byte> destination, long offset)
-    {
-        while (!destination.IsEmpty)
-        {
-            var read = RandomAccess.Read(segment.Handle, destination, offset);
-            if (read <= 0)
-            {
-                throw new LogCorruptedException(segment.Path, offset, "the file ends before an indexed record");
-            }
-
-            destination = destination[read..];
-            offset += read;
-        }
+        return LogIndex.Read(pieces);
     }
 
     private void ThrowIfUnusable()
     {
         ThrowIfDisposed();
-        if (_fault is { } fault)
-        {
-            throw new InvalidOperationException($"The log store in '{_directory}' failed a write or sync and must be reopened: {fault.Message}", fault);
-        }
+        _chain.ThrowIfFaulted();
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

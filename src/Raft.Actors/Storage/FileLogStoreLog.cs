@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Raft.Actors.Storage;
 
-/// <summary>Log messages of <see cref="FileLogStore"/>.</summary>
+/// <summary>Log messages of <see cref="FileLogStore"/> and <see cref="SharedLog"/>.</summary>
 internal static partial class FileLogStoreLog
 {
     [LoggerMessage(1, LogLevel.Warning, "Log {Path}: torn tail at offset {Offset} ({Bytes} bytes of an unacknowledged write) truncated")]
@@ -19,4 +19,16 @@ internal static partial class FileLogStoreLog
 
     [LoggerMessage(5, LogLevel.Warning, "Log {Path} repaired: cut at offset {Offset}, {SegmentsDeleted} later segments deleted")]
     public static partial void Repaired(ILogger logger, string path, long offset, int segmentsDeleted);
+
+    [LoggerMessage(6, LogLevel.Information, "Shared log {Directory} opened: {Groups} groups, {Segments} segments, {Bytes} bytes scanned in {Milliseconds} ms")]
+    public static partial void SharedOpened(ILogger logger, string directory, int groups, int segments, long bytes, long milliseconds);
+
+    [LoggerMessage(7, LogLevel.Debug, "Shared log segment {Path} deleted: no group needs a record in it")]
+    public static partial void SharedSegmentDeleted(ILogger logger, string path);
+
+    [LoggerMessage(8, LogLevel.Debug, "Shared log {Directory}: live records of {Groups} groups ({Bytes} bytes) rewritten into the current segment to free the oldest")]
+    public static partial void GroupsRelocated(ILogger logger, string directory, int groups, long bytes);
+
+    [LoggerMessage(9, LogLevel.Warning, "Shared log {Directory}: reclaiming old segments failed")]
+    public static partial void ReclaimFailed(ILogger logger, string directory, Exception exception);
 }

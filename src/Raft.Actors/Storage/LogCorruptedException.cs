@@ -4,7 +4,7 @@ namespace Raft.Actors.Storage;
 /// A durable log holds bytes that fail their checksum (or break the log's structure) somewhere
 /// other than the torn tail of the last write. The store refuses to open or to read past the
 /// damage rather than skip it: skipping could hide an acknowledged entry. A human decides what
-/// to do; <see cref="FileLogStore.RepairAsync"/> can cut the log at <see cref="Offset"/>.
+/// to do; <see cref="FileLogStore.RepairAsync"/> (<see cref="SharedLog.RepairAsync"/>) can cut the log at <see cref="Offset"/>.
 /// </summary>
 public sealed class LogCorruptedException : IOException
 {
@@ -13,7 +13,7 @@ public sealed class LogCorruptedException : IOException
     /// <param name="offset">Byte offset of the first damaged record in that file.</param>
     /// <param name="reason">What check failed.</param>
     public LogCorruptedException(string filePath, long offset, string reason)
-        : base($"Log corrupted in '{filePath}' at offset {offset}: {reason}. The store will not open past damaged data; inspect the file and, if you accept losing the data from this point on, call FileLogStore.RepairAsync with this file and offset.")
+        : base($"Log corrupted in '{filePath}' at offset {offset}: {reason}. The store will not open past damaged data; inspect the file and, if you accept losing the data from this point on, call FileLogStore.RepairAsync (SharedLog.RepairAsync for a shared log) with this file and offset.")
     {
         FilePath = filePath;
         Offset = offset;

@@ -1,20 +1,22 @@
 namespace Raft.Actors.Storage;
 
 /// <summary>
-/// The in-memory view of a <see cref="FileLogStore"/>: where each live entry's record lies,
-/// each entry's term, and the compaction point. Built by replaying the segments on open and
-/// kept up to date by every append and compaction, with the same operations, so that what a
-/// reopen rebuilds is what the running store held.
+/// The in-memory view of one log (a <see cref="FileLogStore"/>, or one group of a
+/// <see cref="SharedLog"/>): where each live entry's record lies, each entry's term, and the
+/// compaction point. Built by replaying the segments on open and kept up to date by every
+/// append and compaction, with the same operations, so that what a reopen rebuilds is what the
+/// running store held.
 /// </summary>
 /// <remarks>
 /// Live entries are <c>(BaseIndex, LastIndex]</c>. <c>BaseIndex == CompactedIndex</c> while the
 /// store runs; during a replay that starts at a segment whose predecessors were deleted by
 /// compaction the base can be higher until the compaction record is read.
 /// </remarks>
-internal sealed class LogIndex(List<LogSegment> segments)
+internal sealed class LogIndex
 {
-    private readonly List<LogSegment> _segments = segments;
+    private readonly List<LogExtent> _extents = [];
     private readonly List<TermRun> _terms = [];
+    private bool _replayedEntry;
 
     public ulong CompactedIndex { get; private set; }
 
@@ -24,6 +26,12 @@ internal sealed class LogIndex(List<LogSegment> segments)
 
     public ulong LastIndex { get; private set; }
 
+    /// <summary>The segment holding the oldest live entry, or null when no entry is live.</summary>
+    public LogSegment? OldestSegment => _extents.Count > 0 ? _extents[0].Segment : null;
+
+    /// <summary>Bytes the records of the live entries take on disk.</summary>
+    public long LiveBytes => _extents.Sum(extent => extent.RecordBytes);
+
     /// <summary>Entry <paramref name="index"/> = <c>LastIndex + 1</c> has been written to <paramref name="segment"/>.</summary>
     public void Append(LogSegment segment, ulong index, ulong term, RecordLocation location)
     {
@@ -32,12 +40,12 @@ internal sealed class LogIndex(List<LogSegment> segments)
             throw new InvalidOperationException($"Log index broken: appending {index} after {LastIndex}.");
         }
 
-        if (segment.Locations.Count == 0)
+        if (_extents.Count == 0 || _extents[^1].Segment != segment)
         {
-            segment.FirstIndex = index;
+            _extents.Add(new LogExtent(segment, index));
         }
 
-        segment.Locations.Add(location);
+        _extents[^1].Locations.Add(location);
         if (_terms.Count == 0 || _terms[^1].Term != term)
         {
             _terms.Add(new TermRun(index, term));
@@ -54,24 +62,19 @@ internal sealed class LogIndex(List<LogSegment> segments)
             return;
         }
 
-        for (var i = _segments.Count - 1; i >= 0; i--)
+        while (_extents.Count > 0)
         {
-            var segment = _segments[i];
-            if (segment.Locations.Count == 0)
+            var extent = _extents[^1];
+            if (extent.FirstIndex >= index)
             {
+                _extents.RemoveAt(_extents.Count - 1);
                 continue;
             }
 
-            if (segment.FirstIndex >= index)
+            var keep = (int)(index - extent.FirstIndex);
+            if (keep < extent.Locations.Count)
             {
-                segment.Locations.Clear();
-                continue;
-            }
-
-            var keep = (int)(index - segment.FirstIndex);
-            if (keep < segment.Locations.Count)
-            {
-                segment.Locations.RemoveRange(keep, segment.Locations.Count - keep);
+                extent.Locations.RemoveRange(keep, extent.Locations.Count - keep);
             }
 
             break;
@@ -104,23 +107,19 @@ internal sealed class LogIndex(List<LogSegment> segments)
 
         if (index > BaseIndex)
         {
-            foreach (var segment in _segments)
+            while (_extents.Count > 0)
             {
-                if (segment.Locations.Count == 0)
+                var extent = _extents[0];
+                if (extent.LastIndex <= index)
                 {
+                    _extents.RemoveAt(0);
                     continue;
                 }
 
-                if (segment.LastIndex <= index)
+                if (extent.FirstIndex <= index)
                 {
-                    segment.Locations.Clear();
-                    continue;
-                }
-
-                if (segment.FirstIndex <= index)
-                {
-                    segment.Locations.RemoveRange(0, (int)(index - segment.FirstIndex + 1));
-                    segment.FirstIndex = index + 1;
+                    extent.Locations.RemoveRange(0, (int)(index - extent.FirstIndex + 1));
+                    extent.FirstIndex = index + 1;
                 }
 
                 break;
@@ -158,11 +157,7 @@ internal sealed class LogIndex(List<LogSegment> segments)
     /// <summary>Drops every live entry; the log continues at <paramref name="baseIndex"/> + 1.</summary>
     public void Reset(ulong baseIndex)
     {
-        foreach (var segment in _segments)
-        {
-            segment.Locations.Clear();
-        }
-
+        _extents.Clear();
         _terms.Clear();
         BaseIndex = baseIndex;
         LastIndex = baseIndex;
@@ -201,14 +196,111 @@ internal sealed class LogIndex(List<LogSegment> segments)
         return true;
     }
 
-    /// <summary>The segment holding live entry <paramref name="index"/>.</summary>
-    public LogSegment SegmentOf(ulong index)
+    /// <summary>
+    /// Cuts live entries <c>[from, toExclusive)</c> into runs of one extent each, to be read with
+    /// <see cref="LogExtent.Read"/>; throws <see cref="ArgumentOutOfRangeException"/> when the
+    /// range is not retained.
+    /// </summary>
+    public List<(LogExtent Extent, ulong First, int Count)> Slice(ulong from, ulong toExclusive)
     {
-        for (var i = _segments.Count - 1; i >= 0; i--)
+        if (from <= CompactedIndex || toExclusive > LastIndex + 1 || from > toExclusive)
         {
-            if (_segments[i].Holds(index))
+            throw new ArgumentOutOfRangeException(nameof(from), $"Range [{from}, {toExclusive}) is outside the retained log [{CompactedIndex + 1}, {LastIndex}].");
+        }
+
+        List<(LogExtent, ulong, int)> pieces = [];
+        var index = from;
+        while (index < toExclusive)
+        {
+            var extent = ExtentOf(index);
+            var count = (int)Math.Min(toExclusive - index, extent.LastIndex - index + 1);
+            pieces.Add((extent, index, count));
+            index += (ulong)count;
+        }
+
+        return pieces;
+    }
+
+    /// <summary>Reads live entries <c>[from, toExclusive)</c> from the segment files.</summary>
+    public static Protocol.Entry[] Read(List<(LogExtent Extent, ulong First, int Count)> pieces)
+    {
+        var total = 0;
+        foreach (var piece in pieces)
+        {
+            total += piece.Count;
+        }
+
+        var result = new Protocol.Entry[total];
+        var next = 0;
+        foreach (var (extent, first, count) in pieces)
+        {
+            extent.Read(first, count, result, ref next);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Applies a compaction, reset or entry record read during recovery, with the same rules
+    /// the writer followed. <paramref name="relaxed"/>: the log may start at this record's
+    /// entry (its earlier segments were deleted), once.
+    /// </summary>
+    public void Replay(LogSegment segment, RecordKind kind, ulong index, ulong term, RecordLocation location, bool relaxed, long batchStart)
+    {
+        switch (kind)
+        {
+            case RecordKind.Compaction:
+                Compact(index, term);
+                return;
+            case RecordKind.Reset:
+                if (index <= CompactedIndex)
+                {
+                    // The writer resets only above the compaction point, and the point never moves back.
+                    throw new LogCorruptedException(segment.Path, location.Offset, $"log reset at {index} at or below the compaction point {CompactedIndex}", batchStart);
+                }
+
+                Replace(index, term);
+                return;
+            case RecordKind.Entry:
+                break;
+            default:
+                throw new InvalidOperationException($"Record kind {kind} is not an index record.");
+        }
+
+        if (index == LastIndex + 1)
+        {
+            // The common case: the next entry.
+        }
+        else if (index > BaseIndex && index <= LastIndex)
+        {
+            TruncateFrom(index); // Raft §5.3: a conflicting suffix was replaced
+        }
+        else if (index > CompactedIndex && (index <= BaseIndex || (relaxed && !_replayedEntry)))
+        {
+            // Compaction deleted the segments before the oldest one left, so the log starts at
+            // that segment's first entry (a gap is allowed there only), and a later truncation
+            // may reach below it, into entries of a deleted segment: the log restarts there.
+            // Either way the compaction record that allowed the deletion follows, and whether
+            // the log then meets the snapshot is checked once every record has been read.
+            // (While every segment is present, BaseIndex == CompactedIndex and neither applies.)
+            Reset(index - 1);
+        }
+        else
+        {
+            throw new LogCorruptedException(segment.Path, location.Offset, $"entry {index} cannot follow the log ({BaseIndex}, {LastIndex}] (compacted through {CompactedIndex})", batchStart);
+        }
+
+        Append(segment, index, term, location);
+        _replayedEntry = true;
+    }
+
+    private LogExtent ExtentOf(ulong index)
+    {
+        for (var i = _extents.Count - 1; i >= 0; i--)
+        {
+            if (_extents[i].Holds(index))
             {
-                return _segments[i];
+                return _extents[i];
             }
         }
 

@@ -7,11 +7,10 @@ namespace Raft.Actors.Storage;
 internal readonly record struct RecordLocation(int Offset, int Length);
 
 /// <summary>
-/// One segment file of a <see cref="FileLogStore"/>: a preallocated, zero-filled file that
-/// records are appended to, and the in-memory index of the live entries it holds. The entries a
-/// segment holds live are contiguous (<see cref="FirstIndex"/> onwards) and their records lie at
-/// increasing offsets; records of entries later replaced by a truncation stay in the file and
-/// are simply no longer indexed.
+/// One segment file of a <see cref="FileLogStore"/> or <see cref="SharedLog"/>: a preallocated,
+/// zero-filled file that records are appended to. Which of its records are live is kept by the
+/// <see cref="LogIndex"/> of each log that wrote them (as <see cref="LogExtent"/>s); records of
+/// entries later replaced by a truncation stay in the file and are simply no longer indexed.
 /// </summary>
 internal sealed class LogSegment : IDisposable
 {
@@ -40,15 +39,6 @@ internal sealed class LogSegment : IDisposable
 
     /// <summary>End of the durable records; the next batch is written here. 0: no header yet.</summary>
     public long WriteOffset { get; set; }
-
-    /// <summary>Index of the first live entry; meaningful when <see cref="Locations"/> is not empty.</summary>
-    public ulong FirstIndex { get; set; }
-
-    /// <summary>Record locations of the live entries, <see cref="FirstIndex"/> onwards.</summary>
-    public List<RecordLocation> Locations { get; } = [];
-
-    /// <summary>Index of the last live entry; meaningful when <see cref="Locations"/> is not empty.</summary>
-    public ulong LastIndex => FirstIndex + (ulong)Locations.Count - 1;
 
     public static string FileName(ulong sequence) => sequence.ToString("D20", CultureInfo.InvariantCulture) + Extension;
 
@@ -109,11 +99,6 @@ internal sealed class LogSegment : IDisposable
 
         Fsync.Data(Handle);
     }
-
-    /// <summary>Location of live entry <paramref name="index"/>, which must be in this segment.</summary>
-    public RecordLocation Locate(ulong index) => Locations[(int)(index - FirstIndex)];
-
-    public bool Holds(ulong index) => Locations.Count > 0 && index >= FirstIndex && index <= LastIndex;
 
     public void Dispose() => Handle.Dispose();
 }

@@ -26,6 +26,12 @@ internal enum RecordKind : byte
     /// segment holding that entry was deleted.
     /// </summary>
     Reset = 5,
+
+    /// <summary>
+    /// In a <see cref="SharedLog"/>: the records after it, up to the next group record or the end
+    /// of the batch, belong to the group whose id is the index field.
+    /// </summary>
+    Group = 6,
 }
 
 /// <summary>Per-record flags.</summary>
@@ -122,6 +128,9 @@ internal static class RecordFormat
     public static int WriteReset(Span<byte> destination, ulong index, ulong term, uint batch, bool batchEnd) =>
         Seal(destination, 0, RecordKind.Reset, batchEnd ? RecordFlags.BatchEnd : RecordFlags.None, 0, batch, index, term);
 
+    public static int WriteGroup(Span<byte> destination, ulong group, uint batch, bool batchEnd) =>
+        Seal(destination, 0, RecordKind.Group, batchEnd ? RecordFlags.BatchEnd : RecordFlags.None, 0, batch, group, 0);
+
     public static int WriteSegmentHeader(Span<byte> destination, in SegmentHeaderInfo info, uint batch, bool batchEnd)
     {
         var p = destination.Slice(HeaderSize, SegmentHeaderPayloadSize);
@@ -168,7 +177,7 @@ internal static class RecordFormat
                 }
 
                 break;
-            case RecordKind.Compaction or RecordKind.Reset:
+            case RecordKind.Compaction or RecordKind.Reset or RecordKind.Group:
                 if (length != 0 || entryType != 0 || (flags & RecordFlags.HasSession) != 0)
                 {
                     return false;

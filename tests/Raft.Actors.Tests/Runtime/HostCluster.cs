@@ -23,9 +23,12 @@ internal sealed class HostCluster : IAsyncDisposable
 
     public ulong[] Groups { get; private set; } = [];
 
-    public static async Task<HostCluster> StartAsync(int groups)
+    /// <summary>When set, each node keeps its groups' logs in one shared log under it (node{id}); else in memory.</summary>
+    public string? DataRoot { get; private init; }
+
+    public static async Task<HostCluster> StartAsync(int groups, string? dataRoot = null)
     {
-        var cluster = new HostCluster { Groups = [.. Enumerable.Range(1, groups).Select(g => (ulong)g)] };
+        var cluster = new HostCluster { Groups = [.. Enumerable.Range(1, groups).Select(g => (ulong)g)], DataRoot = dataRoot };
         foreach (var node in Nodes)
         {
             await cluster.StartHostAsync(node);
@@ -37,14 +40,28 @@ internal sealed class HostCluster : IAsyncDisposable
     public async Task StartHostAsync(ulong node)
     {
         var host = new RaftHost(
-            new RaftHostOptions { NodeId = node, TickInterval = TimeSpan.FromMilliseconds(10), QuiesceAfterTicks = 10, LivenessInterval = TimeSpan.FromMilliseconds(100), LivenessTimeout = TimeSpan.FromSeconds(2) },
+            new RaftHostOptions
+            {
+                NodeId = node,
+                TickInterval = TimeSpan.FromMilliseconds(10),
+                QuiesceAfterTicks = 10,
+                LivenessInterval = TimeSpan.FromMilliseconds(100),
+                LivenessTimeout = TimeSpan.FromSeconds(2),
+                DataDirectory = DataRoot is null ? null : Path.Combine(DataRoot, $"node{node}"),
+            },
             new Recording(Network.TransportFor(node), node, Sent));
         Hosts[node] = host;
         Network.Register(node, host);
         foreach (var group in Groups)
         {
-            var store = _stores.TryGetValue((node, group), out var existing) ? existing : _stores[(node, group)] = new InMemoryLogStore();
             var options = new RaftReplicaOptions { Node = new RaftNodeOptions { Id = node, Group = group, InitialConfiguration = ConfState.OfVoters(Nodes) } };
+            if (DataRoot is not null)
+            {
+                await host.AddGroupAsync(options, new KvStateMachine());
+                continue;
+            }
+
+            var store = _stores.TryGetValue((node, group), out var existing) ? existing : _stores[(node, group)] = new InMemoryLogStore();
             await host.AddGroupAsync(options, new ReplicaCluster.NonDisposingStore(store), new KvStateMachine());
         }
     }

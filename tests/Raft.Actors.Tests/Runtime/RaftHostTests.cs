@@ -1,5 +1,8 @@
+using Raft.Actors.Consensus;
 using Raft.Actors.Protocol;
+using Raft.Actors.Runtime;
 using Raft.Actors.StateMachines;
+using Raft.Actors.Tests.Storage;
 using Xunit;
 
 namespace Raft.Actors.Tests.Runtime;
@@ -80,6 +83,40 @@ public sealed class RaftHostTests
 
         Assert.Contains(batches, b => b.Messages.Select(m => m.Group).Distinct().Count() > 1);
         Assert.True(batches.Sum(b => b.Messages.Length) > 2 * batches.Length, $"{batches.Sum(b => b.Messages.Length)} messages in {batches.Length} sends");
+    }
+
+    [Fact]
+    public async Task Groups_added_without_a_store_share_the_nodes_log_and_keep_their_writes_across_a_restart()
+    {
+        using var directory = new StorageTestDirectory("host-shared-log");
+        await using (var cluster = await HostCluster.StartAsync(groups: 10, dataRoot: directory.Path))
+        {
+            await WriteEveryGroupAsync(cluster, "durable");
+            foreach (var host in cluster.Hosts.Values)
+            {
+                Assert.Equal(10, host.SharedLog!.GroupCount);
+                Assert.Equal(Path.Combine(directory.Path, $"node{host.NodeId}", "log"), host.SharedLog.Directory);
+            }
+        }
+
+        await using var restarted = await HostCluster.StartAsync(groups: 10, dataRoot: directory.Path);
+        await Eventually.Until(() => restarted.Groups.All(g => restarted.LeaderOf(g) is not null), "every group to elect a leader");
+        foreach (var group in restarted.Groups)
+        {
+            var value = await restarted.LeaderOf(group)!.ReadAsync(ReplicaCluster.Get("k"));
+            Assert.Equal("durable", KvResult.ReadValue(value.Span));
+        }
+    }
+
+    [Fact]
+    public async Task A_group_added_without_a_store_needs_a_data_directory()
+    {
+        await using var cluster = await HostCluster.StartAsync(groups: 0);
+        var host = cluster.Hosts[1];
+        var options = new RaftReplicaOptions { Node = new RaftNodeOptions { Id = 1, Group = 1, InitialConfiguration = ConfState.OfVoters(HostCluster.Nodes) } };
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.AddGroupAsync(options, new KvStateMachine()));
+        Assert.Contains("DataDirectory", error.Message);
+        Assert.Null(host.SharedLog);
     }
 
     [Fact]
