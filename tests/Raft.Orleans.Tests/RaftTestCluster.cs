@@ -10,7 +10,19 @@ using Raft.Orleans.Runtime;
 
 namespace Raft.Orleans.Tests;
 
-/// <summary>Three in-process silos (Silo_0…Silo_2), each hosting a replica of every group, with Raft grain storage "raft" and data in a temporary directory removed on dispose.</summary>
+/// <summary>How a test cluster is set up: by default three silos in manual membership, each hosting every group.</summary>
+public sealed record RaftClusterSettings
+{
+    public int Silos { get; init; } = 3;
+
+    public RaftMembershipMode Membership { get; init; } = RaftMembershipMode.Manual;
+
+    public TimeSpan DeadSiloGracePeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    public bool Services { get; init; }
+}
+
+/// <summary>In-process silos (Silo_0…, all of them the configured members), with Raft grain storage "raft" and data in a temporary directory removed on dispose.</summary>
 public sealed class RaftTestCluster : IAsyncDisposable
 {
     public const int Groups = 6;
@@ -33,10 +45,11 @@ public sealed class RaftTestCluster : IAsyncDisposable
     /// <summary>Running silos: the cluster's own plus those restarted here.</summary>
     public IEnumerable<InProcessSiloHandle> Silos => Cluster.Silos.Concat(_restarted).Where(s => s.IsActive);
 
-    public static async Task<RaftTestCluster> StartAsync()
+    public static async Task<RaftTestCluster> StartAsync(RaftClusterSettings? settings = null)
     {
+        settings ??= new RaftClusterSettings();
         var data = Path.Combine(Path.GetTempPath(), $"raft-orleans-tests-{Guid.NewGuid():N}");
-        var builder = new InProcessTestClusterBuilder(3);
+        var builder = new InProcessTestClusterBuilder((short)settings.Silos);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
@@ -50,7 +63,10 @@ public sealed class RaftTestCluster : IAsyncDisposable
             silo.AddRaft(o =>
             {
                 o.DataDirectory = data;
-                o.Members = ["Silo_0", "Silo_1", "Silo_2"];
+                o.Members = [.. Enumerable.Range(0, settings.Silos).Select(i => $"Silo_{i}")];
+                o.Membership = settings.Membership;
+                o.DeadSiloGracePeriod = settings.DeadSiloGracePeriod;
+                o.MembershipCheckInterval = TimeSpan.FromMilliseconds(300);
                 o.Groups = Groups;
                 o.LogSegmentSize = 256 << 10;
                 o.TickInterval = TimeSpan.FromMilliseconds(20);
@@ -59,6 +75,10 @@ public sealed class RaftTestCluster : IAsyncDisposable
                 o.ProposalTimeout = TimeSpan.FromSeconds(2);
             });
             silo.AddRaftGrainStorage(Storage);
+            if (settings.Services)
+            {
+                silo.AddRaftServices();
+            }
         });
         var cluster = builder.Build();
         try
@@ -93,20 +113,29 @@ public sealed class RaftTestCluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>Waits until every group has one leader that every running replica follows.</summary>
-    public Task WaitForLeadersAsync(TimeSpan timeout) => Poll.UntilAsync(() => Enumerable.Range(1, Groups).All(g => LeaderOf((ulong)g) is not null), timeout, "every group has a leader known to all running replicas");
+    /// <summary>Every group of the cluster (the services group included when it is on).</summary>
+    public IReadOnlyList<ulong> AllGroups => RaftOf(Silos.First()).Groups;
 
-    /// <summary>The replica leading <paramref name="group"/>, once every running replica agrees on it.</summary>
+    /// <summary>Waits until every group has one leader that every running replica of the group follows.</summary>
+    public Task WaitForLeadersAsync(TimeSpan timeout) => Poll.UntilAsync(() => AllGroups.All(g => LeaderOf(g) is not null), timeout, "every group has a leader known to all its running replicas");
+
+    /// <summary>The running silos' replicas of <paramref name="group"/>.</summary>
+    public IReadOnlyList<Actors.Runtime.RaftReplica> ReplicasOf(ulong group) =>
+        [.. Silos.Select(s => RaftOf(s).Host?.GetReplica(group)).OfType<Actors.Runtime.RaftReplica>()];
+
+    /// <summary>The replica leading <paramref name="group"/>, once every running replica among its members agrees on it.</summary>
     public Actors.Runtime.RaftReplica? LeaderOf(ulong group)
     {
-        var replicas = Silos.Select(s => RaftOf(s).Host?.GetReplica(group)).ToArray();
-        if (replicas.Any(r => r is null))
-        {
-            return null;
-        }
+        var replicas = ReplicasOf(group);
+        var leaders = replicas.Where(r => r.Role == RaftRole.Leader).ToArray();
+        return leaders.Length == 1 && replicas.Where(r => leaders[0].Members.Contains(r.NodeId)).All(r => r.Leader == leaders[0].NodeId) ? leaders[0] : null;
+    }
 
-        var leaders = replicas.Where(r => r!.Role == RaftRole.Leader).ToArray();
-        return leaders.Length == 1 && replicas.All(r => r!.Leader == leaders[0]!.NodeId) ? leaders[0] : null;
+    /// <summary>Starts one more silo (Silo_n) configured like the others.</summary>
+    public async Task<InProcessSiloHandle> StartAdditionalSiloAsync()
+    {
+        var silo = await Cluster.StartAdditionalSiloAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return silo;
     }
 
     public async ValueTask DisposeAsync()
@@ -171,7 +200,7 @@ public sealed class SharedCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Cluster = await RaftTestCluster.StartAsync();
+        Cluster = await RaftTestCluster.StartAsync(new RaftClusterSettings { Services = true });
         await Cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(20));
     }
 

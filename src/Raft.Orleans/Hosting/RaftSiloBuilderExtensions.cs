@@ -37,7 +37,7 @@ public static class RaftSiloBuilderExtensions
         {
             var options = sp.GetRequiredService<IOptions<RaftOptions>>().Value;
             return new RaftRouter(
-                new HashShardMap(Enumerable.Range(1, options.Groups).Select(g => (ulong)g)),
+                new HashShardMap(Enumerable.Range(1, options.Groups).Select(g => (ulong)g)), // grain state only: the services group is reached by id
                 sp.GetRequiredService<GrainServiceReplicaInvoker>(),
                 options.Members.Select(options.NodeIdOf),
                 new ReplicaGroupClientOptions { Timeout = options.RequestTimeout, AttemptTimeout = options.AttemptTimeout });
@@ -47,6 +47,25 @@ public static class RaftSiloBuilderExtensions
             sp.GetRequiredService<IOptions<RaftOptions>>(),
             sp.GetRequiredService<RaftRouter>()));
         services.AddGrainService<RaftSiloService>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the replicated services to the silo, for grains and any other component to inject:
+    /// <see cref="RaftServices"/> (key-value store, <see cref="RaftServices.GetLock"/>,
+    /// <see cref="RaftServices.GetSequence"/>) and <see cref="IReplicatedKv"/>. They live in a
+    /// group of their own (<see cref="RaftOptions.ServicesGroupId"/>, a <see cref="ServiceStateMachine"/>)
+    /// replicated like the grain storage groups. Every silo of the cluster must call it (the
+    /// group's placement counts it). Needs <see cref="AddRaft"/> on the same silo.
+    /// </summary>
+    public static ISiloBuilder AddRaftServices(this ISiloBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.Configure<RaftOptions>(o => o.Services = true);
+        services.AddSingleton<IConfigurationValidator>(sp => new RaftServicesValidator(sp));
+        services.AddSingleton(sp => new RaftServices(sp.GetRequiredService<RaftSilo>().Router.ForGroup(RaftOptions.ServicesGroupId)));
+        services.AddSingleton(sp => sp.GetRequiredService<RaftServices>().Kv);
         return builder;
     }
 

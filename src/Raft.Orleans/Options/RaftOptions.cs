@@ -4,7 +4,8 @@ namespace Orleans.Configuration;
 
 /// <summary>
 /// How a silo hosts its Raft replicas (<c>siloBuilder.AddRaft(...)</c>). Every silo of the
-/// cluster is configured alike: the same <see cref="Members"/>, <see cref="Groups"/> and
+/// cluster is configured alike: the same <see cref="Membership"/>, <see cref="Members"/>,
+/// <see cref="ReplicationFactor"/>, <see cref="Groups"/>, <see cref="Services"/> and
 /// <see cref="NodeIds"/>. Checked at silo start by <see cref="RaftOptionsValidator"/>.
 /// </summary>
 public sealed class RaftOptions
@@ -33,6 +34,21 @@ public sealed class RaftOptions
     /// <summary>Default <see cref="AttemptTimeout"/>.</summary>
     public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Default <see cref="ReplicationFactor"/>.</summary>
+    public const int DefaultReplicationFactor = 3;
+
+    /// <summary>Default <see cref="DeadSiloGracePeriod"/>.</summary>
+    public static readonly TimeSpan DefaultDeadSiloGracePeriod = TimeSpan.FromMinutes(1);
+
+    /// <summary>Default <see cref="MembershipCheckInterval"/>.</summary>
+    public static readonly TimeSpan DefaultMembershipCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The group of the replicated services (<c>siloBuilder.AddRaftServices()</c>): a group id
+    /// of its own, above every grain storage group.
+    /// </summary>
+    public const ulong ServicesGroupId = 1_000_000;
+
     /// <summary>
     /// The root of the silo's durable state. Each silo keeps its replicas under
     /// <c>{DataDirectory}/{silo name}/group-{id}</c>, so several silos of one machine may share
@@ -41,11 +57,42 @@ public sealed class RaftOptions
     public string DataDirectory { get; set; } = "";
 
     /// <summary>
-    /// The silo names that replicate every group (manual membership: every group is founded on
-    /// exactly these silos, whose replicas bootstrap with them as voters). Three or five for
-    /// fault tolerance; a silo not listed hosts no replica but can still reach the groups.
+    /// Who decides which silos replicate each group: <see cref="RaftMembershipMode.Manual"/>
+    /// (the default: every group stays on <see cref="Members"/> until changed with the admin API)
+    /// or <see cref="RaftMembershipMode.Automatic"/> (the groups follow the Orleans cluster).
+    /// </summary>
+    public RaftMembershipMode Membership { get; set; } = RaftMembershipMode.Manual;
+
+    /// <summary>
+    /// The silos every group is founded on. In <see cref="RaftMembershipMode.Manual"/> mode they
+    /// replicate every group (three or five for fault tolerance); a silo not listed hosts no
+    /// replica but can still reach the groups. In <see cref="RaftMembershipMode.Automatic"/> mode
+    /// they are the founders: each group starts on <see cref="ReplicationFactor"/> of them (all of
+    /// them when fewer are listed), spread evenly, and moves as silos join and die.
     /// </summary>
     public List<string> Members { get; set; } = [];
+
+    /// <summary>
+    /// How many voters each group keeps in <see cref="RaftMembershipMode.Automatic"/> mode: 3 or
+    /// 5, spread over the active silos (fewer while fewer silos are active).
+    /// </summary>
+    public int ReplicationFactor { get; set; } = DefaultReplicationFactor;
+
+    /// <summary>
+    /// In <see cref="RaftMembershipMode.Automatic"/> mode, how long a silo may be down (declared
+    /// dead, or gone from the active silos) before its replicas are replaced on other silos. A silo
+    /// back within this time keeps its replicas.
+    /// </summary>
+    public TimeSpan DeadSiloGracePeriod { get; set; } = DefaultDeadSiloGracePeriod;
+
+    /// <summary>In <see cref="RaftMembershipMode.Automatic"/> mode, how often each silo reviews the groups its replicas lead (also on every Orleans membership change).</summary>
+    public TimeSpan MembershipCheckInterval { get; set; } = DefaultMembershipCheckInterval;
+
+    /// <summary>
+    /// Hosts the replicated services group (<see cref="ServicesGroupId"/>: key-value store, locks,
+    /// sequences) next to the grain storage groups. Set by <c>siloBuilder.AddRaftServices()</c>.
+    /// </summary>
+    public bool Services { get; set; }
 
     /// <summary>
     /// Node ids by silo name, for silos that need a configured id. A silo not listed gets
@@ -77,6 +124,10 @@ public sealed class RaftOptions
 
     /// <summary>How long one attempt at one silo may take before the client tries another (with the same proposal id).</summary>
     public TimeSpan AttemptTimeout { get; set; } = DefaultAttemptTimeout;
+
+    /// <summary>Every group the silos host: the grain storage groups 1…<see cref="Groups"/>, then the services group when <see cref="Services"/> is set.</summary>
+    public IReadOnlyList<ulong> AllGroups() =>
+        [.. Enumerable.Range(1, Groups).Select(g => (ulong)g), .. Services ? [ServicesGroupId] : Array.Empty<ulong>()];
 
     /// <summary>The node id of the silo named <paramref name="siloName"/>: configured in <see cref="NodeIds"/>, or derived from the name.</summary>
     public ulong NodeIdOf(string siloName)

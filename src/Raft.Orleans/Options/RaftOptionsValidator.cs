@@ -32,9 +32,32 @@ public sealed class RaftOptionsValidator(IOptions<RaftOptions> options) : IConfi
             Fail($"RaftOptions.NodeIds must give every member a distinct id other than 0 (members [{string.Join(", ", o.Members)}] have ids [{string.Join(", ", ids)}]).");
         }
 
-        if (o.Groups < 1)
+        if (o.Groups < 1 || (ulong)o.Groups >= RaftOptions.ServicesGroupId)
         {
-            Fail($"RaftOptions.Groups must be at least 1 (was {o.Groups}).");
+            Fail($"RaftOptions.Groups must be in [1, {RaftOptions.ServicesGroupId - 1}] (was {o.Groups}).");
+        }
+
+        if (!Enum.IsDefined(o.Membership))
+        {
+            Fail($"RaftOptions.Membership must be Manual or Automatic (was {o.Membership}).");
+        }
+
+        if (o.Membership == RaftMembershipMode.Automatic)
+        {
+            if (o.ReplicationFactor is not (3 or 5))
+            {
+                Fail($"RaftOptions.ReplicationFactor must be 3 or 5 (was {o.ReplicationFactor}).");
+            }
+
+            if (o.DeadSiloGracePeriod <= TimeSpan.Zero)
+            {
+                Fail($"RaftOptions.DeadSiloGracePeriod must be positive (was {o.DeadSiloGracePeriod}).");
+            }
+
+            if (o.MembershipCheckInterval <= TimeSpan.Zero)
+            {
+                Fail($"RaftOptions.MembershipCheckInterval must be positive (was {o.MembershipCheckInterval}).");
+            }
         }
 
         if (o.LogSegmentSize < FileLogStoreOptions.MinSegmentSize || o.LogSegmentSize > FileLogStoreOptions.MaxSegmentSize || o.LogSegmentSize % 4096 != 0)

@@ -16,10 +16,14 @@ internal sealed record GroupStores(ILogStore Log, ISnapshotStore Snapshots)
     public static string SiloDirectory(RaftOptions options, string siloName) =>
         Path.Combine(Path.GetFullPath(options.DataDirectory), siloName);
 
+    /// <summary>The directory of the replica of <paramref name="group"/> on the silo named <paramref name="siloName"/>.</summary>
+    public static string GroupDirectory(RaftOptions options, string siloName, ulong group) =>
+        Path.Combine(SiloDirectory(options, siloName), $"group-{group}");
+
     /// <summary>Opens (creating when missing) the stores of <paramref name="group"/> for the silo named <paramref name="siloName"/>.</summary>
     public static async Task<GroupStores> OpenAsync(RaftOptions options, string siloName, ulong group, ILogger logger, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(SiloDirectory(options, siloName), $"group-{group}");
+        var directory = GroupDirectory(options, siloName, group);
         var log = await FileLogStore.OpenAsync(
             Path.Combine(directory, "log"),
             new FileLogStoreOptions { SegmentSize = options.LogSegmentSize, Logger = logger },

@@ -23,4 +23,17 @@ public interface IRaftSiloService : IGrainService
     /// exception means the request bytes were malformed.
     /// </summary>
     Task<byte[]> Invoke(byte[] request);
+
+    /// <summary>
+    /// Automatic membership: starts this silo's replica of <paramref name="group"/> (when it has
+    /// none) with no configuration, so that the group's leader can add it as a learner. Completes
+    /// once the replica runs.
+    /// </summary>
+    Task Join(ulong group);
+
+    /// <summary>
+    /// Stops this silo's replica of <paramref name="group"/> and deletes its data. Called by the
+    /// group's leader once this silo's removal from the group is committed.
+    /// </summary>
+    Task Leave(ulong group);
 }

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Raft.Actors.Protocol;
 using Raft.Actors.Routing;
 using Raft.Actors.Runtime;
+using Raft.Orleans.Membership;
 
 namespace Raft.Orleans.Runtime;
 
@@ -13,16 +15,25 @@ namespace Raft.Orleans.Runtime;
 /// <remarks>Thread-safe. One per silo.</remarks>
 public sealed class RaftSilo
 {
+    private readonly Dictionary<ulong, ulong[]> _founders;
     private volatile RaftHost? _host;
 
     internal RaftSilo(ILocalSiloDetails silo, IOptions<RaftOptions> options, RaftRouter router)
     {
+        var o = options.Value;
         SiloName = silo.Name;
-        NodeId = options.Value.NodeIdOf(silo.Name);
-        Members = [.. options.Value.Members.Select(options.Value.NodeIdOf)];
-        Groups = [.. Enumerable.Range(1, options.Value.Groups).Select(g => (ulong)g)];
+        NodeId = o.NodeIdOf(silo.Name);
+        Mode = o.Membership;
+        Members = [.. o.Members.Select(o.NodeIdOf)];
+        Groups = o.AllGroups();
         Router = router;
+        _founders = Mode == RaftMembershipMode.Automatic
+            ? ReplicaPlacement.Plan(Groups, Members, o.ReplicationFactor)
+            : Groups.ToDictionary(g => g, _ => Members.ToArray());
     }
+
+    /// <summary>Whether the groups' members follow the Orleans cluster or are left to the admin API.</summary>
+    public RaftMembershipMode Mode { get; }
 
     /// <summary>This silo's name, from which its node id comes.</summary>
     public string SiloName { get; }
@@ -30,14 +41,24 @@ public sealed class RaftSilo
     /// <summary>This silo's stable Raft node id.</summary>
     public ulong NodeId { get; }
 
-    /// <summary>The node ids of the configured members: every group is replicated on them.</summary>
+    /// <summary>
+    /// The node ids of the configured members (<see cref="RaftOptions.Members"/>): in manual mode
+    /// every group is replicated on them; in automatic mode the groups are founded on them.
+    /// </summary>
     public IReadOnlyList<ulong> Members { get; }
 
-    /// <summary>Every group id (1…<see cref="RaftOptions.Groups"/>).</summary>
+    /// <summary>Every group id: 1…<see cref="RaftOptions.Groups"/>, then <see cref="RaftOptions.ServicesGroupId"/> when the services are on.</summary>
     public IReadOnlyList<ulong> Groups { get; }
 
-    /// <summary>True when this silo hosts a replica of every group.</summary>
+    /// <summary>True when this silo is one of the configured <see cref="Members"/>.</summary>
     public bool IsMember => Members.Contains(NodeId);
+
+    /// <summary>
+    /// The voters <paramref name="group"/> was founded on: <see cref="Members"/> in manual mode;
+    /// in automatic mode <see cref="RaftOptions.ReplicationFactor"/> of them, placed by
+    /// rendezvous hashing. The same on every silo and across restarts.
+    /// </summary>
+    public ConfState FoundingConfiguration(ulong group) => ConfState.OfVoters(_founders.TryGetValue(group, out var voters) ? voters : []);
 
     /// <summary>Reaches every group from this silo (the grain storage writes and reads through it).</summary>
     public RaftRouter Router { get; }

@@ -5,13 +5,17 @@ using Raft.Actors.Consensus;
 using Raft.Actors.Protocol;
 using Raft.Actors.Routing;
 using Raft.Actors.Runtime;
+using Raft.Actors.Services;
+using Raft.Actors.StateMachines;
+using Raft.Orleans.Membership;
 using Raft.Orleans.Storage;
 
 namespace Raft.Orleans.Runtime;
 
 /// <summary>
-/// One per silo: owns the silo's <see cref="RaftHost"/> and with it this silo's replica of every
-/// group. The host starts when the silo becomes active and is disposed when the silo stops (or,
+/// One per silo: owns the silo's <see cref="RaftHost"/> and with it this silo's replicas (of every
+/// group in manual mode; of the groups placed here in automatic mode, where it also runs the
+/// <see cref="MembershipCoordinator"/>). The host starts when the silo becomes active and is disposed when the silo stops (or,
 /// when the silo is killed without stopping, when its service container is disposed). Replicas
 /// live here and never in grains: a grain may be activated twice during membership changes, a
 /// grain service never is.
@@ -25,21 +29,39 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
     private readonly RaftSilo _silo;
     private readonly RaftOptions _options;
     private readonly GrainServiceTransport _transport;
+    private readonly SiloDirectory _directory;
+    private readonly RaftSiloServiceClient _client;
+    private readonly IClusterMembershipService _membership;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private RaftHost? _host;
+    private MembershipCoordinator? _coordinator;
 
     /// <summary>Created by Orleans for each silo.</summary>
-    public RaftSiloService(GrainId id, Silo silo, ILoggerFactory loggerFactory, RaftSilo raftSilo, IOptions<RaftOptions> options, GrainServiceTransport transport)
+    public RaftSiloService(
+        GrainId id,
+        Silo silo,
+        ILoggerFactory loggerFactory,
+        RaftSilo raftSilo,
+        IOptions<RaftOptions> options,
+        GrainServiceTransport transport,
+        SiloDirectory directory,
+        RaftSiloServiceClient client,
+        IClusterMembershipService membership)
         : base(id, silo, loggerFactory)
     {
         _silo = raftSilo;
         _options = options.Value;
         _transport = transport;
+        _directory = directory;
+        _client = client;
+        _membership = membership;
         _loggers = loggerFactory;
         _logger = loggerFactory.CreateLogger<RaftSiloService>();
     }
+
+    private string FoundedMarker => Path.Combine(GroupStores.SiloDirectory(_options, _silo.SiloName), "founded");
 
     /// <summary>Opens this silo's stores and starts its replicas.</summary>
     public override async Task Start()
@@ -59,9 +81,17 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
                 logger: _loggers.CreateLogger<RaftHost>());
             try
             {
-                if (_silo.IsMember)
+                foreach (var group in GroupsToStart())
                 {
-                    await AddGroupsAsync(host);
+                    await StartReplicaAsync(host, group);
+                }
+
+                if (_silo.Mode == RaftMembershipMode.Automatic)
+                {
+                    // From now on this silo never founds a group again: a replica it drops (its
+                    // removal committed) must not come back as a founder with an empty log.
+                    Directory.CreateDirectory(Path.GetDirectoryName(FoundedMarker)!);
+                    await File.WriteAllTextAsync(FoundedMarker, $"{_silo.NodeId}\n");
                 }
             }
             catch
@@ -73,6 +103,11 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
             _host = host;
             _silo.Attach(host);
             LogStarted(_silo.SiloName, _silo.NodeId, host.GroupCount, GroupStores.SiloDirectory(_options, _silo.SiloName));
+            if (_silo.Mode == RaftMembershipMode.Automatic)
+            {
+                _coordinator = new MembershipCoordinator(_silo, _options, _directory, _client, _membership, TimeProvider.System, _loggers.CreateLogger<MembershipCoordinator>());
+                _coordinator.Start();
+            }
         }
         finally
         {
@@ -126,34 +161,117 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
         return RoutingCodec.Encode(answer);
     }
 
-    private async Task AddGroupsAsync(RaftHost host)
+    /// <inheritdoc />
+    public async Task Join(ulong group)
     {
-        var voters = ConfState.OfVoters([.. _silo.Members]);
-        foreach (var group in _silo.Groups)
+        if (_silo.Mode != RaftMembershipMode.Automatic || !_silo.Groups.Contains(group))
         {
-            var stores = await GroupStores.OpenAsync(_options, _silo.SiloName, group, _logger, CancellationToken.None);
-            var options = new RaftReplicaOptions
+            throw new InvalidOperationException($"Silo {_silo.SiloName} joins groups only in automatic membership mode, and only groups of the configuration (not {group}).");
+        }
+
+        await _lifecycle.WaitAsync();
+        try
+        {
+            var host = _host ?? throw new InvalidOperationException($"Silo {_silo.SiloName} is not running its replicas.");
+            if (host.GetReplica(group) is null)
             {
-                Node = new RaftNodeOptions { Id = _silo.NodeId, Group = group, InitialConfiguration = voters, ElectionTicks = _options.ElectionTicks },
-                TickInterval = _options.TickInterval,
-                ProposalTimeout = _options.ProposalTimeout,
-                SnapshotStore = stores.Snapshots,
-                SnapshotEveryEntries = _options.SnapshotEveryEntries,
-            };
-            try
-            {
-                await host.AddGroupAsync(options, stores.Log, new GrainStateMachine());
+                await StartReplicaAsync(host, group);
+                LogJoining(_silo.SiloName, group);
             }
-            catch
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task Leave(ulong group)
+    {
+        await _lifecycle.WaitAsync();
+        try
+        {
+            if (_host is { } host && host.GetReplica(group) is not null)
             {
-                await stores.Log.DisposeAsync();
-                throw;
+                await host.RemoveGroupAsync(group);
+                var directory = GroupStores.GroupDirectory(_options, _silo.SiloName, group);
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    LogDeleteFailed(directory, ex);
+                }
+
+                LogLeft(_silo.SiloName, group);
             }
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>
+    /// Manual mode: every group on a configured member. Automatic mode: every group this silo
+    /// has a replica of on disk, and on its very first start the groups it founds.
+    /// </summary>
+    private IEnumerable<ulong> GroupsToStart()
+    {
+        if (_silo.Mode == RaftMembershipMode.Manual)
+        {
+            return _silo.IsMember ? _silo.Groups : [];
+        }
+
+        var founded = File.Exists(FoundedMarker);
+        return _silo.Groups.Where(g =>
+            Directory.Exists(GroupStores.GroupDirectory(_options, _silo.SiloName, g)) ||
+            (!founded && _silo.FoundingConfiguration(g).Contains(_silo.NodeId)));
+    }
+
+    /// <summary>
+    /// Starts this silo's replica of <paramref name="group"/>: a founder with the founding voters
+    /// (always passed, since a log without a configuration entry relies on them), any other node
+    /// with no configuration, waiting for the leader to add it.
+    /// </summary>
+    private async Task StartReplicaAsync(RaftHost host, ulong group)
+    {
+        var founding = _silo.FoundingConfiguration(group);
+        var stores = await GroupStores.OpenAsync(_options, _silo.SiloName, group, _logger, CancellationToken.None);
+        var options = new RaftReplicaOptions
+        {
+            Node = new RaftNodeOptions
+            {
+                Id = _silo.NodeId,
+                Group = group,
+                InitialConfiguration = founding.Contains(_silo.NodeId) ? founding : new ConfState(),
+                ElectionTicks = _options.ElectionTicks,
+            },
+            TickInterval = _options.TickInterval,
+            ProposalTimeout = _options.ProposalTimeout,
+            SnapshotStore = stores.Snapshots,
+            SnapshotEveryEntries = _options.SnapshotEveryEntries,
+        };
+        try
+        {
+            IRaftStateMachine stateMachine = group == RaftOptions.ServicesGroupId ? new ServiceStateMachine() : new GrainStateMachine();
+            await host.AddGroupAsync(options, stores.Log, stateMachine);
+        }
+        catch
+        {
+            await stores.Log.DisposeAsync();
+            throw;
         }
     }
 
     private async Task StopHostAsync()
     {
+        if (Interlocked.Exchange(ref _coordinator, null) is { } coordinator)
+        {
+            await coordinator.DisposeAsync();
+        }
+
         await _lifecycle.WaitAsync();
         try
         {
@@ -176,6 +294,15 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} (Raft node {NodeId}) stopped its replicas")]
     private partial void LogStopped(string silo, ulong nodeId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} started a replica of group {Group}, waiting to be added to it")]
+    private partial void LogJoining(string silo, ulong group);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} was removed from group {Group}: stopped its replica and deleted its data")]
+    private partial void LogLeft(string silo, ulong group);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the data of a removed replica under {Directory}")]
+    private partial void LogDeleteFailed(string directory, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a malformed frame of {Bytes} bytes of replica messages")]
     private partial void LogBadFrame(int bytes, Exception exception);

@@ -17,6 +17,12 @@ internal sealed class SiloDirectory(IClusterMembershipService membership, IOptio
     /// <summary>The active silo that is <paramref name="node"/>, or null when none is (not joined yet, dead, or unknown).</summary>
     public SiloAddress? SiloOf(ulong node) => Current().Silos.GetValueOrDefault(node);
 
+    /// <summary>The nodes whose newest silo is active, with that silo.</summary>
+    public IReadOnlyDictionary<ulong, SiloAddress> Active => Current().Silos;
+
+    /// <summary>The nodes whose newest silo the cluster lists but not as active (joining, stopping, or declared dead).</summary>
+    public IReadOnlySet<ulong> Inactive => Current().Inactive;
+
     private Map Current()
     {
         var snapshot = membership.CurrentSnapshot;
@@ -26,25 +32,28 @@ internal sealed class SiloDirectory(IClusterMembershipService membership, IOptio
             return map;
         }
 
-        var silos = new Dictionary<ulong, SiloAddress>();
+        var newest = new Dictionary<ulong, ClusterMember>();
         foreach (var member in snapshot.Members.Values)
         {
-            if (member.Status != SiloStatus.Active || string.IsNullOrEmpty(member.Name))
+            if (string.IsNullOrEmpty(member.Name))
             {
                 continue;
             }
 
             var node = options.Value.NodeIdOf(member.Name);
-            if (!silos.TryGetValue(node, out var known) || known.Generation < member.SiloAddress.Generation)
+            if (!newest.TryGetValue(node, out var known) || known.SiloAddress.Generation < member.SiloAddress.Generation)
             {
-                silos[node] = member.SiloAddress;
+                newest[node] = member;
             }
         }
 
-        map = new Map(snapshot.Version, silos);
+        map = new Map(
+            snapshot.Version,
+            newest.Where(m => m.Value.Status == SiloStatus.Active).ToDictionary(m => m.Key, m => m.Value.SiloAddress),
+            newest.Where(m => m.Value.Status != SiloStatus.Active).Select(m => m.Key).ToHashSet());
         _map = map;
         return map;
     }
 
-    private sealed record Map(MembershipVersion Version, Dictionary<ulong, SiloAddress> Silos);
+    private sealed record Map(MembershipVersion Version, Dictionary<ulong, SiloAddress> Silos, HashSet<ulong> Inactive);
 }

@@ -13,6 +13,8 @@ public sealed class RaftOptionsValidatorTests
     [InlineData("LogSegmentSize")]
     [InlineData("ElectionTicks")]
     [InlineData("RequestTimeout")]
+    [InlineData("ReplicationFactor")]
+    [InlineData("DeadSiloGracePeriod")]
     public void An_invalid_option_fails_startup_with_a_message_naming_it(string option)
     {
         var options = Valid();
@@ -24,6 +26,8 @@ public sealed class RaftOptionsValidatorTests
             case "LogSegmentSize": options.LogSegmentSize = 1000; break;
             case "ElectionTicks": options.ElectionTicks = 1; break;
             case "RequestTimeout": options.RequestTimeout = TimeSpan.Zero; break;
+            case "ReplicationFactor": options.Membership = RaftMembershipMode.Automatic; options.ReplicationFactor = 4; break;
+            case "DeadSiloGracePeriod": options.Membership = RaftMembershipMode.Automatic; options.DeadSiloGracePeriod = TimeSpan.Zero; break;
         }
 
         var error = Assert.Throws<OrleansConfigurationException>(() => new RaftOptionsValidator(Options.Create(options)).ValidateConfiguration());
@@ -43,6 +47,17 @@ public sealed class RaftOptionsValidatorTests
     public void Valid_options_pass()
     {
         new RaftOptionsValidator(Options.Create(Valid())).ValidateConfiguration();
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void Automatic_membership_takes_a_replication_factor_of_three_or_five(int factor)
+    {
+        var options = Valid();
+        options.Membership = RaftMembershipMode.Automatic;
+        options.ReplicationFactor = factor;
+        new RaftOptionsValidator(Options.Create(options)).ValidateConfiguration();
     }
 
     [Fact]
