@@ -22,6 +22,7 @@ public sealed partial class RaftHost
         // A queue and a wake-up only for sleeping workers: scheduling is on every message's path,
         // and neither takes a lock while the workers are busy.
         private readonly ConcurrentQueue<RaftReplica> _ready = new();
+        private readonly ConcurrentQueue<Action> _resumed = new();
         private readonly SemaphoreSlim _wake = new(0);
         private readonly Outbox _outbox;
         private readonly Task[] _loops;
@@ -44,6 +45,24 @@ public sealed partial class RaftHost
             }
 
             _ready.Enqueue(replica);
+            Wake();
+        }
+
+        /// <summary>Queues the rest of a pass whose store write completed; once the workers stopped, runs it here.</summary>
+        public void Resume(Action continuation)
+        {
+            if (_completed)
+            {
+                continuation();
+                return;
+            }
+
+            _resumed.Enqueue(continuation);
+            Wake();
+        }
+
+        private void Wake()
+        {
             if (Volatile.Read(ref _sleeping) > 0)
             {
                 _wake.Release();
@@ -51,7 +70,7 @@ public sealed partial class RaftHost
 
             if (_completed)
             {
-                // The workers stopped between the check above and the enqueue: run what they left.
+                // The workers stopped between the caller's check and its enqueue: run what they left.
                 RunLeftovers();
             }
         }
@@ -67,10 +86,27 @@ public sealed partial class RaftHost
 
         private void RunLeftovers()
         {
-            while (_ready.TryDequeue(out var replica))
+            while (RunOne())
+            {
+            }
+        }
+
+        /// <summary>Runs one resumed pass, else one due pass; false when there is neither.</summary>
+        private bool RunOne()
+        {
+            if (_resumed.TryDequeue(out var continuation))
+            {
+                continuation();
+                return true;
+            }
+
+            if (_ready.TryDequeue(out var replica))
             {
                 replica.RunPass();
+                return true;
             }
+
+            return false;
         }
 
         private async Task RunAsync()
@@ -80,9 +116,8 @@ public sealed partial class RaftHost
             {
                 var passes = 0;
                 _outbox.Collect(collected);
-                while (_ready.TryDequeue(out var replica))
+                while (RunOne())
                 {
-                    replica.RunPass();
                     if (++passes % PassesPerFlush == 0)
                     {
                         _outbox.Flush();
@@ -99,7 +134,7 @@ public sealed partial class RaftHost
                 // Announce the sleep before the last look at the queue: a replica queued after that
                 // look sees the sleeper and wakes it.
                 Interlocked.Increment(ref _sleeping);
-                if (_ready.IsEmpty && !_completed)
+                if (_ready.IsEmpty && _resumed.IsEmpty && !_completed)
                 {
                     await _wake.WaitAsync().ConfigureAwait(false);
                 }

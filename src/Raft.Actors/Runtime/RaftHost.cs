@@ -96,7 +96,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
             throw new ArgumentException($"Replica options name node {options.Node.Id}, but this host is node {NodeId}.", nameof(options));
         }
 
-        var hosting = new RaftReplica.ReplicaHosting(_options.QuiesceAfterTicks, OnSleepChanged, InvalidatePeers, _workers.Schedule);
+        var hosting = new RaftReplica.ReplicaHosting(_options.QuiesceAfterTicks, OnSleepChanged, InvalidatePeers, _workers.Schedule, _workers.Resume);
         var replica = new RaftReplica(options, store, stateMachine, _outbox, _time, random, _logger, hosting);
         if (!_groups.TryAdd(options.Node.Group, replica))
         {

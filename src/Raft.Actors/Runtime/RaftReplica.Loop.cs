@@ -158,7 +158,7 @@ public sealed partial class RaftReplica
 
         if (ready.MustPersist)
         {
-            await _store.AppendAsync(new LogBatch(ready.EntriesToPersist, ready.HardState)).ConfigureAwait(false);
+            await ResumeOnHost(_store.AppendAsync(new LogBatch(ready.EntriesToPersist, ready.HardState)));
         }
 
         if (ready.MessagesAfterPersist.Count > 0)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Raft.Actors.Runtime;
 
 public sealed partial class RaftReplica
@@ -67,6 +69,39 @@ public sealed partial class RaftReplica
         if (_mailbox.Reader.TryPeek(out _) || _mailbox.Reader.Completion.IsCompleted)
         {
             RequestPass();
+        }
+    }
+
+    /// <summary>
+    /// Awaits a store write. When the write completes later, a hosted replica resumes its pass on
+    /// the host's workers, with the other groups' passes that the same write released, so their
+    /// messages leave together; a replica of its own resumes wherever the write completed.
+    /// </summary>
+    private HostResumption ResumeOnHost(ValueTask write) => new(write, _hosting?.Resume);
+
+    /// <summary>The awaitable of <see cref="ResumeOnHost"/>.</summary>
+    private readonly struct HostResumption(ValueTask write, Action<Action>? resume) : ICriticalNotifyCompletion
+    {
+        public bool IsCompleted => write.IsCompleted;
+
+        public HostResumption GetAwaiter() => this;
+
+        public void GetResult() => write.GetAwaiter().GetResult();
+
+        public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
+
+        public void UnsafeOnCompleted(Action continuation)
+        {
+            var awaiter = write.ConfigureAwait(false).GetAwaiter();
+            if (resume is null)
+            {
+                awaiter.UnsafeOnCompleted(continuation);
+            }
+            else
+            {
+                var host = resume;
+                awaiter.UnsafeOnCompleted(() => host(continuation));
+            }
         }
     }
 

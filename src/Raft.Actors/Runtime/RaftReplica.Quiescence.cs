@@ -70,7 +70,8 @@ public sealed partial class RaftReplica
     /// <param name="SleepChanged">Told when the group goes to sleep (true) or wakes (false).</param>
     /// <param name="MembersChanged">Told when the group's members (as published) changed.</param>
     /// <param name="Schedule">Runs the replica's next pass (<see cref="RunPass"/>) on one of the host's workers.</param>
-    internal sealed record ReplicaHosting(int QuiesceAfterTicks, Action<RaftReplica, bool> SleepChanged, Action MembersChanged, Action<RaftReplica> Schedule);
+    /// <param name="Resume">Runs the rest of a pass that waited for its store on one of the host's workers.</param>
+    internal sealed record ReplicaHosting(int QuiesceAfterTicks, Action<RaftReplica, bool> SleepChanged, Action MembersChanged, Action<RaftReplica> Schedule, Action<Action> Resume);
 
     private sealed class WakeSignal
     {

@@ -91,7 +91,9 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         var members = _joined.Contains(id) ? new ConfState() : ConfState.OfVoters([.. Stores.Keys.Except(_joined)]);
         var options = new RaftReplicaOptions
         {
-            Node = new RaftNodeOptions { Id = id, Group = Group, InitialConfiguration = members, CheckQuorum = _checkQuorum },
+            // 300-600 ms election timeouts: ten times the 10 ms tick is a stall a loaded two-core
+            // machine does produce, and an election no test asked for then drops its proposal.
+            Node = new RaftNodeOptions { Id = id, Group = Group, InitialConfiguration = members, CheckQuorum = _checkQuorum, ElectionTicks = 30 },
             TickInterval = TimeSpan.FromMilliseconds(10),
             ProposalTimeout = _proposalTimeout,
             SnapshotStore = SnapshotStores.GetValueOrDefault(id),
