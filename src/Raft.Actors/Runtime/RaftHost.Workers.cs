@@ -10,8 +10,8 @@ public sealed partial class RaftHost
     /// that has work, runs their passes back to back on one thread, then sends what they
     /// produced in one go: a tick or a frame that touches a thousand groups costs one thread
     /// hand-off and one send per destination, not a thousand of each (TiKV's batch system does
-    /// the same). A pass that has to wait for its store finishes on the thread that completes
-    /// the write.
+    /// the same). A pass that has to wait for its store is resumed here too, with the other
+    /// passes the same write released.
     /// </summary>
     private sealed class Workers
     {
