@@ -22,7 +22,7 @@ internal static class MultiRaftBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        int groups = 10_000, idleSeconds = 30, spreadGroups = 1_000, writeSeconds = 5, writers = 64, quiesceAfterTicks = new RaftHostOptions { NodeId = 1 }.QuiesceAfterTicks;
+        int groups = 10_000, idleSeconds = 30, spreadGroups = 1_000, writeSeconds = 5, writers = 64, quiesceAfterTicks = new RaftHostOptions { NodeId = 1 }.QuiesceAfterTicks, workers = new RaftHostOptions { NodeId = 1 }.Workers;
         var storage = "memory";
         var dataRoot = Path.Combine(Path.GetTempPath(), $"raft-bench-multiraft-{Environment.ProcessId}");
         for (var i = 0; i < args.Length; i++)
@@ -37,6 +37,7 @@ internal static class MultiRaftBenchmark
                 case "--write-seconds": writeSeconds = value; break;
                 case "--writers": writers = value; break;
                 case "--quiesce-after-ticks": quiesceAfterTicks = value; break;
+                case "--workers": workers = value; break;
                 case "--storage" when text is "memory" or "shared" or "file": storage = text; break;
                 case "--dir": dataRoot = text; break;
                 default:
@@ -57,7 +58,7 @@ internal static class MultiRaftBenchmark
         var network = new InMemoryNetwork();
         ulong[] nodes = [1, 2, 3];
         var hosts = nodes.Select(n => new RaftHost(
-            new RaftHostOptions { NodeId = n, QuiesceAfterTicks = quiesceAfterTicks, DataDirectory = shared ? Path.Combine(dataRoot, $"node{n}") : null },
+            new RaftHostOptions { NodeId = n, QuiesceAfterTicks = quiesceAfterTicks, Workers = workers, DataDirectory = shared ? Path.Combine(dataRoot, $"node{n}") : null },
             network.TransportFor(n))).ToArray();
         foreach (var host in hosts)
         {
@@ -102,6 +103,7 @@ internal static class MultiRaftBenchmark
             .Add("storage", storage)
             .Add("groups", groups)
             .Add("quiesce_after_ticks", quiesceAfterTicks)
+            .Add("workers_per_host", workers)
             .Add("replicas", groups * 3L)
             .Add("idle_cpu_pct", idleCpu, 2)
             .Add("bytes_per_replica", heap / (groups * 3L))
