@@ -219,7 +219,7 @@ public sealed partial class RaftHost : IRaftMessageSink, IAsyncDisposable
         {
             if (_sharedLog is null || _sharedLog.IsFaulted || _sharedLog.IsCanceled)
             {
-                var options = new FileLogStoreOptions { Logger = _logger };
+                var options = new FileLogStoreOptions { SegmentSize = _options.LogSegmentSize, Logger = _logger };
                 _sharedLog = Storage.SharedLog.OpenAsync(Path.Combine(directory, "log"), options, cancellationToken).AsTask();
             }
 

@@ -33,6 +33,13 @@ public sealed class RaftHostOptions
     /// </summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>
+    /// Size of the segment files of the shared log in <see cref="DataDirectory"/> (see
+    /// <see cref="Storage.FileLogStoreOptions.SegmentSize"/>): a multiple of 4 KiB in
+    /// [64 KiB, 1 GiB]. Two are preallocated at a time; compaction frees whole segments.
+    /// </summary>
+    public long LogSegmentSize { get; init; } = Storage.FileLogStoreOptions.DefaultSegmentSize;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -54,6 +61,11 @@ public sealed class RaftHostOptions
         if (DataDirectory is not null && string.IsNullOrWhiteSpace(DataDirectory))
         {
             throw new ArgumentException($"RaftHostOptions.DataDirectory ('{DataDirectory}') must be a path, or null for none.", nameof(DataDirectory));
+        }
+
+        if (LogSegmentSize < Storage.FileLogStoreOptions.MinSegmentSize || LogSegmentSize > Storage.FileLogStoreOptions.MaxSegmentSize || LogSegmentSize % 4096 != 0)
+        {
+            throw new ArgumentException($"RaftHostOptions.LogSegmentSize ({LogSegmentSize}) must be a multiple of 4096 in [{Storage.FileLogStoreOptions.MinSegmentSize}, {Storage.FileLogStoreOptions.MaxSegmentSize}].", nameof(LogSegmentSize));
         }
 
         if (LivenessTimeout <= LivenessInterval)

@@ -32,7 +32,7 @@ public sealed partial class FileLogStore
                     case RecordKind.HardState:
                         hardState = record.HardState;
                         break;
-                    case RecordKind.Group:
+                    case RecordKind.Group or RecordKind.Drop:
                         throw new LogCorruptedException(segment.Path, record.Offset, "a record of a shared log (SharedLog) in a single-group log", batchStart);
                     default:
                         index.Replay(segment, record.Kind, record.Index, record.Term, record.Location, firstSegment, batchStart);

@@ -32,6 +32,13 @@ internal enum RecordKind : byte
     /// of the batch, belong to the group whose id is the index field.
     /// </summary>
     Group = 6,
+
+    /// <summary>
+    /// In a <see cref="SharedLog"/>, after a group record: the group is forgotten. Replay drops
+    /// everything read for it before this record, so its older records, wherever they lie, no
+    /// longer count for anything (nor keep a segment alive).
+    /// </summary>
+    Drop = 7,
 }
 
 /// <summary>Per-record flags.</summary>
@@ -128,6 +135,9 @@ internal static class RecordFormat
     public static int WriteReset(Span<byte> destination, ulong index, ulong term, uint batch, bool batchEnd) =>
         Seal(destination, 0, RecordKind.Reset, batchEnd ? RecordFlags.BatchEnd : RecordFlags.None, 0, batch, index, term);
 
+    public static int WriteDrop(Span<byte> destination, uint batch, bool batchEnd) =>
+        Seal(destination, 0, RecordKind.Drop, batchEnd ? RecordFlags.BatchEnd : RecordFlags.None, 0, batch, 0, 0);
+
     public static int WriteGroup(Span<byte> destination, ulong group, uint batch, bool batchEnd) =>
         Seal(destination, 0, RecordKind.Group, batchEnd ? RecordFlags.BatchEnd : RecordFlags.None, 0, batch, group, 0);
 
@@ -177,7 +187,7 @@ internal static class RecordFormat
                 }
 
                 break;
-            case RecordKind.Compaction or RecordKind.Reset or RecordKind.Group:
+            case RecordKind.Compaction or RecordKind.Reset or RecordKind.Group or RecordKind.Drop:
                 if (length != 0 || entryType != 0 || (flags & RecordFlags.HasSession) != 0)
                 {
                     return false;

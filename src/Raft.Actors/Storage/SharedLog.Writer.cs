@@ -20,6 +20,9 @@ public sealed partial class SharedLog
 
         /// <summary>Rewrite a group's live records into the current segment (no caller waits).</summary>
         Relocate,
+
+        /// <summary>Forget the group (<see cref="DropGroupAsync"/>).</summary>
+        Drop,
     }
 
     /// <summary>Closes the segment files and releases the directory lock once the writes already queued are done.</summary>
@@ -223,7 +226,7 @@ public sealed partial class SharedLog
         }
     }
 
-    /// <summary>One write + sync of <paramref name="requests"/>, then their effect on the indexes. True when one was a compaction.</summary>
+    /// <summary>One write + sync of <paramref name="requests"/>, then their effect on the indexes. True when one was a compaction or a drop.</summary>
     private bool Write(List<Request> requests, int size)
     {
         foreach (var request in requests)
@@ -243,6 +246,13 @@ public sealed partial class SharedLog
             foreach (var request in requests)
             {
                 var group = request.Group;
+                if (request.Kind == RequestKind.Drop)
+                {
+                    _groups.Remove(group.Id);
+                    compacted = true;
+                    continue;
+                }
+
                 var offset = start + request.EntriesOffset;
                 if (request.Kind == RequestKind.Compact || (request.Kind == RequestKind.Relocate && request.Index > 0))
                 {
@@ -294,6 +304,12 @@ public sealed partial class SharedLog
             var entries = request.Entries;
             var hardState = request.HardState;
             position += RecordFormat.WriteGroup(span[position..], request.Group.Id, batch, batchEnd: false);
+            if (request.Kind == RequestKind.Drop)
+            {
+                position += RecordFormat.WriteDrop(span[position..], batch, batchEnd: last);
+                continue;
+            }
+
             if (request.Kind == RequestKind.Compact || (request.Kind == RequestKind.Relocate && request.Index > 0))
             {
                 var end = last && entries.Count == 0 && hardState is null;
@@ -397,7 +413,7 @@ public sealed partial class SharedLog
         Reclaim();
     }
 
-    /// <summary>One group's append, compaction or relocation waiting for (or in) a write.</summary>
+    /// <summary>One group's append, compaction, relocation or drop waiting for (or in) a write.</summary>
     private sealed class Request(RequestKind kind, GroupState group, IReadOnlyList<Entry> entries, HardState? hardState, int size)
     {
         public RequestKind Kind { get; } = kind;

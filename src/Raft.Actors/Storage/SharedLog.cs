@@ -37,6 +37,7 @@ public sealed partial class SharedLog : IAsyncDisposable
     private static readonly int s_groupRecordSize = RecordFormat.RecordSize(0);
     private static readonly int s_hardStateRecordSize = RecordFormat.RecordSize(RecordFormat.HardStateSize);
     private static readonly int s_compactionRecordSize = RecordFormat.RecordSize(0);
+    private static readonly int s_dropRecordSize = RecordFormat.RecordSize(0);
 
     private readonly SegmentChain _chain;
     private readonly Lock _gate;
@@ -154,6 +155,41 @@ public sealed partial class SharedLog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Forgets group <paramref name="group"/> for good, for a replica removed from its group:
+    /// writes a drop record and syncs it (coalesced with other groups' writes, like an append).
+    /// Once the returned task completes the group holds nothing, before and after a crash (a
+    /// reopened log does not count it in <see cref="GroupCount"/>, and <see cref="OpenGroup"/>
+    /// finds it empty), and its records no longer keep any segment alive. Nothing to do for a
+    /// group the log holds nothing for.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The group's view is open: close it first.</exception>
+    /// <exception cref="IOException">The write failed; the log is faulted.</exception>
+    public ValueTask DropGroupAsync(ulong group, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _chain.ThrowIfFaulted();
+        GroupState? state;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_groups.TryGetValue(group, out state))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (state.IsOpen)
+            {
+                throw new InvalidOperationException($"Group {group} of the shared log in '{Directory}' is open: close its view before dropping it.");
+            }
+
+            // Taken like a view until the drop is written, so that nobody opens the group meanwhile.
+            state.IsOpen = true;
+        }
+
+        return SubmitAsync(new Request(RequestKind.Drop, state, [], null, s_groupRecordSize + s_dropRecordSize));
+    }
+
     private static async Task<SharedLog> Open(string directory, FileLogStoreOptions options)
     {
         var stopwatch = Stopwatch.StartNew();
@@ -186,6 +222,12 @@ public sealed partial class SharedLog : IAsyncDisposable
 
                 switch (record.Kind)
                 {
+                    case RecordKind.Drop:
+                        // Whatever was read for the group so far is void; a record of it after
+                        // this one without a group record of its own would be damage.
+                        groups.Remove(group.Id);
+                        group = null;
+                        break;
                     case RecordKind.HardState:
                         group.HardState = record.HardState;
                         group.StateSegment = segment;

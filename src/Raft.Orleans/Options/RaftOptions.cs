@@ -13,8 +13,8 @@ public sealed class RaftOptions
     /// <summary>Default <see cref="Groups"/>.</summary>
     public const int DefaultGroups = 16;
 
-    /// <summary>Default <see cref="LogSegmentSize"/>: 1 MiB (each group preallocates one segment ahead).</summary>
-    public const long DefaultLogSegmentSize = 1L << 20;
+    /// <summary>Default <see cref="LogSegmentSize"/>: 16 MiB (the silo's shared log preallocates one segment ahead).</summary>
+    public const long DefaultLogSegmentSize = 16L << 20;
 
     /// <summary>Default <see cref="SnapshotEveryEntries"/>.</summary>
     public const ulong DefaultSnapshotEveryEntries = 10_000;
@@ -50,9 +50,10 @@ public sealed class RaftOptions
     public const ulong ServicesGroupId = 1_000_000;
 
     /// <summary>
-    /// The root of the silo's durable state. Each silo keeps its replicas under
-    /// <c>{DataDirectory}/{silo name}/group-{id}</c>, so several silos of one machine may share
-    /// the root. A silo restarted under the same name finds its logs again. Required.
+    /// The root of the silo's durable state. Each silo keeps the logs of all its replicas in one
+    /// write-ahead log under <c>{DataDirectory}/{silo name}/log</c> and each replica's snapshots
+    /// under <c>{DataDirectory}/{silo name}/group-{id}</c>, so several silos of one machine may
+    /// share the root. A silo restarted under the same name finds its logs again. Required.
     /// </summary>
     public string DataDirectory { get; set; } = "";
 
@@ -104,7 +105,7 @@ public sealed class RaftOptions
     /// <summary>How many Raft groups grain state is spread over (groups 1…<see cref="Groups"/>, by key hash).</summary>
     public int Groups { get; set; } = DefaultGroups;
 
-    /// <summary>Size of each log segment file, preallocated with zeros (a multiple of 4 KiB, at least 64 KiB).</summary>
+    /// <summary>Size of each segment file of the silo's shared log (all its groups' logs), preallocated with zeros (a multiple of 4 KiB, at least 64 KiB).</summary>
     public long LogSegmentSize { get; set; } = DefaultLogSegmentSize;
 
     /// <summary>A group snapshots its state (and compacts its log) once this many entries were applied since the last snapshot.</summary>

@@ -76,7 +76,7 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
             }
 
             var host = new RaftHost(
-                new RaftHostOptions { NodeId = _silo.NodeId, TickInterval = _options.TickInterval },
+                GroupStores.HostOptions(_options, _silo.SiloName, _silo.NodeId),
                 _transport,
                 logger: _loggers.CreateLogger<RaftHost>());
             try
@@ -194,16 +194,7 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
             if (_host is { } host && host.GetReplica(group) is not null)
             {
                 await host.RemoveGroupAsync(group);
-                var directory = GroupStores.GroupDirectory(_options, _silo.SiloName, group);
-                try
-                {
-                    Directory.Delete(directory, recursive: true);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    LogDeleteFailed(directory, ex);
-                }
-
+                await GroupStores.DeleteAsync(host, _options, _silo.SiloName, group, _logger);
                 LogLeft(_silo.SiloName, group);
             }
         }
@@ -226,7 +217,7 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
 
         var founded = File.Exists(FoundedMarker);
         return _silo.Groups.Where(g =>
-            Directory.Exists(GroupStores.GroupDirectory(_options, _silo.SiloName, g)) ||
+            GroupStores.HasReplica(_options, _silo.SiloName, g) ||
             (!founded && _silo.FoundingConfiguration(g).Contains(_silo.NodeId)));
     }
 
@@ -238,7 +229,7 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
     private async Task StartReplicaAsync(RaftHost host, ulong group)
     {
         var founding = _silo.FoundingConfiguration(group);
-        var stores = await GroupStores.OpenAsync(_options, _silo.SiloName, group, _logger, CancellationToken.None);
+        var snapshots = GroupStores.OpenSnapshots(_options, _silo.SiloName, group);
         var options = new RaftReplicaOptions
         {
             Node = new RaftNodeOptions
@@ -250,19 +241,11 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
             },
             TickInterval = _options.TickInterval,
             ProposalTimeout = _options.ProposalTimeout,
-            SnapshotStore = stores.Snapshots,
+            SnapshotStore = snapshots,
             SnapshotEveryEntries = _options.SnapshotEveryEntries,
         };
-        try
-        {
-            IRaftStateMachine stateMachine = group == RaftOptions.ServicesGroupId ? new ServiceStateMachine() : new GrainStateMachine();
-            await host.AddGroupAsync(options, stores.Log, stateMachine);
-        }
-        catch
-        {
-            await stores.Log.DisposeAsync();
-            throw;
-        }
+        IRaftStateMachine stateMachine = group == RaftOptions.ServicesGroupId ? new ServiceStateMachine() : new GrainStateMachine();
+        await host.AddGroupAsync(options, stateMachine);
     }
 
     private async Task StopHostAsync()
@@ -300,9 +283,6 @@ internal sealed partial class RaftSiloService : GrainService, IRaftSiloService, 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} was removed from group {Group}: stopped its replica and deleted its data")]
     private partial void LogLeft(string silo, ulong group);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the data of a removed replica under {Directory}")]
-    private partial void LogDeleteFailed(string directory, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a malformed frame of {Bytes} bytes of replica messages")]
     private partial void LogBadFrame(int bytes, Exception exception);

@@ -26,6 +26,9 @@ internal sealed class HostCluster : IAsyncDisposable
     /// <summary>When set, each node keeps its groups' logs in one shared log under it (node{id}); else in memory.</summary>
     public string? DataRoot { get; private init; }
 
+    /// <summary>Segment size of the nodes' shared logs.</summary>
+    public const long LogSegmentSize = 1L << 20;
+
     public static async Task<HostCluster> StartAsync(int groups, string? dataRoot = null)
     {
         var cluster = new HostCluster { Groups = [.. Enumerable.Range(1, groups).Select(g => (ulong)g)], DataRoot = dataRoot };
@@ -48,6 +51,7 @@ internal sealed class HostCluster : IAsyncDisposable
                 LivenessInterval = TimeSpan.FromMilliseconds(100),
                 LivenessTimeout = TimeSpan.FromSeconds(2),
                 DataDirectory = DataRoot is null ? null : Path.Combine(DataRoot, $"node{node}"),
+                LogSegmentSize = LogSegmentSize,
             },
             new Recording(Network.TransportFor(node), node, Sent));
         Hosts[node] = host;

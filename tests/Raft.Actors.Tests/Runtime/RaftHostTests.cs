@@ -96,6 +96,7 @@ public sealed class RaftHostTests
             {
                 Assert.Equal(10, host.SharedLog!.GroupCount);
                 Assert.Equal(Path.Combine(directory.Path, $"node{host.NodeId}", "log"), host.SharedLog.Directory);
+                Assert.All(Directory.GetFiles(host.SharedLog.Directory, "*.wal"), f => Assert.Equal(HostCluster.LogSegmentSize, new FileInfo(f).Length));
             }
         }
 
@@ -117,6 +118,13 @@ public sealed class RaftHostTests
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.AddGroupAsync(options, new KvStateMachine()));
         Assert.Contains("DataDirectory", error.Message);
         Assert.Null(host.SharedLog);
+    }
+
+    [Fact]
+    public void A_shared_log_segment_size_out_of_range_is_refused_naming_the_option()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new RaftHostOptions { NodeId = 1, LogSegmentSize = 100_000 }.Validate());
+        Assert.Contains("LogSegmentSize", error.Message);
     }
 
     [Fact]

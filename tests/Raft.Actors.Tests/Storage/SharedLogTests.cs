@@ -203,9 +203,16 @@ public sealed class SharedLogTests : IAsyncLifetime
                     await model.CompactAsync(through, term);
                     await store.CompactAsync(through, term);
                 }
-                else if (roll < 97)
+                else if (roll < 94)
                 {
                     continue;
+                }
+                else if (roll < 97)
+                {
+                    await log.CloseGroupOnceAsync((ulong)g + 1);
+                    await log.DropGroupAsync((ulong)g + 1);
+                    models[g] = new InMemoryLogStore();
+                    terms[g] = 1;
                 }
                 else
                 {
@@ -286,6 +293,44 @@ public sealed class SharedLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dropped_group_holds_nothing_after_a_reopen_and_no_longer_pins_segments()
+    {
+        var log = await OpenAsync();
+        var dropped = log.OpenGroup(9);
+        await dropped.AppendAsync(new LogBatch(MakeEntries(1, 40, 1, 500), new HardState(1, 9, 40))); // too large to rewrite forward
+        var busy = log.OpenGroup(1);
+        for (ulong next = 1; next < 1000; next += 20)
+        {
+            await busy.AppendAsync(new LogBatch(MakeEntries(next, next + 19, 1, 500), null));
+            await busy.CompactAsync(next + 19, 1);
+        }
+
+        Assert.Equal(9UL, log.OldestSegmentPinnedBy);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await log.DropGroupAsync(9));
+
+        await dropped.DisposeAsync();
+        await log.DropGroupAsync(9);
+
+        Assert.Equal(1, log.GroupCount);
+        Assert.True(log.SegmentCount <= 2, $"{log.SegmentCount} segments after the pinning group was dropped");
+        log = await ReopenAsync(log);
+        Assert.Equal(1, log.GroupCount);
+        Assert.Equal(1000UL, log.OpenGroup(1).CompactedIndex);
+        var reopened = log.OpenGroup(9);
+        var state = await reopened.LoadAsync();
+        Assert.Empty(state.Entries);
+        Assert.Equal(default, state.HardState);
+        Assert.Equal(0UL, state.CompactedIndex);
+
+        // The id is free again: what is written after the drop is kept.
+        await reopened.AppendAsync(new LogBatch(MakeEntries(1, 2, 3), null));
+        log = await ReopenAsync(log);
+        Assert.Equal(MakeEntries(1, 2, 3), (await log.OpenGroup(9).LoadAsync()).Entries);
+        await log.DropGroupAsync(12); // never written: nothing to do
+        Assert.Equal(2, log.GroupCount);
+    }
+
+    [Fact]
     public async Task A_single_group_log_is_not_taken_for_a_shared_one()
     {
         await using (var single = await FileLogStore.OpenAsync(Directory))
@@ -356,5 +401,13 @@ internal static class SharedLogTestExtensions
         }
 
         return view;
+    }
+
+    public static async Task CloseGroupOnceAsync(this SharedLog log, ulong group)
+    {
+        if (s_views.GetOrCreateValue(log).Remove(group, out var view))
+        {
+            await view.DisposeAsync();
+        }
     }
 }

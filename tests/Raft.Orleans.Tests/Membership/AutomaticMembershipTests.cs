@@ -49,6 +49,13 @@ public sealed class AutomaticMembershipTests
             Assert.True(states.IndexOf("learner") >= 0 && states.IndexOf("learner") < states.IndexOf("voter"), $"group {group}: {joiner.Name} was seen as [{string.Join(", ", states)}]");
         }
 
+        // Each founder gave up the groups the joiner took: it stopped its replica, dropped the
+        // group from its shared log and deleted the group's directory.
+        var founders = nodes.Where(n => n != node).ToArray();
+        var founding = ReplicaPlacement.Plan(cluster.AllGroups, founders, Factor);
+        Assert.Contains(cluster.AllGroups, g => founding[g].Except(plan[g]).Any());
+        await Poll.UntilAsync(() => cluster.Silos.All(s => HoldsExactlyItsPlannedGroups(cluster, s, plan)), TimeSpan.FromSeconds(30), "every silo holds replicas, directories and shared-log groups of exactly its planned groups");
+
         var cap = ((cluster.AllGroups.Count * Factor) + nodes.Length - 1) / nodes.Length;
         Assert.All(nodes, n => Assert.InRange(cluster.AllGroups.Count(g => plan[g].Contains(n)), 1, cap + 1));
         foreach (var grain in grains)
@@ -124,6 +131,22 @@ public sealed class AutomaticMembershipTests
             await storage.ReadStateAsync("counter", grains[i].GetGrainId(), stored).WaitAsync(s_call);
             Assert.InRange(stored.State!.Value, acknowledged[i], attempts[i]);
         }
+    }
+
+    /// <summary>The silo runs a replica, has a group directory and holds shared-log records of each group planned on it, and of no other.</summary>
+    private static bool HoldsExactlyItsPlannedGroups(RaftTestCluster cluster, InProcessSiloHandle silo, IReadOnlyDictionary<ulong, ulong[]> plan)
+    {
+        var raft = RaftTestCluster.RaftOf(silo);
+        if (raft.Host is not { SharedLog: { } log } host)
+        {
+            return false;
+        }
+
+        var planned = cluster.AllGroups.Where(g => plan[g].Contains(raft.NodeId)).ToArray();
+        return log.GroupCount == planned.Length &&
+            cluster.AllGroups.All(g =>
+                (host.GetReplica(g) is not null) == planned.Contains(g) &&
+                Directory.Exists(Path.Combine(cluster.DataDirectory, silo.Name, $"group-{g}")) == planned.Contains(g));
     }
 
     /// <summary>

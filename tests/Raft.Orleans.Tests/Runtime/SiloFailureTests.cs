@@ -1,3 +1,5 @@
+using Raft.Actors.Storage;
+
 namespace Raft.Orleans.Tests.Runtime;
 
 /// <summary>A silo is killed while grains write, and later restarted from its data directory.</summary>
@@ -58,8 +60,25 @@ public sealed class SiloFailureTests
 
         await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(20));
         var applied = Enumerable.Range(1, RaftTestCluster.Groups).ToDictionary(g => (ulong)g, g => cluster.LeaderOf((ulong)g)!.AppliedIndex);
+
+        // What the killed silo left on disk: one shared log with every group's log in it, a commit
+        // index for each (the groups keep only their snapshots in directories of their own).
+        await using (var log = await SharedLog.OpenAsync(Path.Combine(cluster.DataDirectory, victim.Name, "log")))
+        {
+            Assert.Equal(RaftTestCluster.Groups, log.GroupCount);
+            for (ulong g = 1; g <= RaftTestCluster.Groups; g++)
+            {
+                await using var group = log.OpenGroup(g);
+                var state = await group.LoadAsync();
+                Assert.True(state.HardState.Commit > 0, $"group {g} has no commit index in the shared log");
+                Assert.False(Directory.Exists(Path.Combine(cluster.DataDirectory, victim.Name, $"group-{g}", "log")));
+            }
+        }
+
         var restarted = await cluster.RestartAsync(victim.Name);
         var raft = RaftTestCluster.RaftOf(restarted);
+
+        Assert.Equal(Path.Combine(cluster.DataDirectory, victim.Name, "log"), raft.Host!.SharedLog!.Directory);
         await Poll.UntilAsync(
             () => raft.Host is { } host && applied.All(a => host.GetReplica(a.Key)?.AppliedIndex >= a.Value),
             TimeSpan.FromSeconds(30),
