@@ -37,7 +37,7 @@ internal static class CompareBenchmark
             .Add("ours", "Raft.Actors: 3 RaftReplicas, TcpTransport on loopback, one FileLogStore each; every replica fdatasyncs each appended batch before it acknowledges; writers propose a KV put of the entry size to the leader")
             .Add("dotnext", "DotNext.Net.Cluster 6.12.0: 3 RaftCluster nodes, TcpConfiguration on loopback, WriteAheadLog with default options and a no-op state machine; writers ReplicateAsync an entry of the entry size on the leader")
             .Add("dotnext_wal", DotNextTcpCluster.WalDefaults)
-            .Add("dotnext_durability", "followers acknowledge AppendEntries once the entries are in the WAL's memory pages; the WAL flushes to disk in the background (FlushInterval) unless FlushOnCommit is set (dotnet/dotNext discussion #285: an acknowledged write is durable while the cluster stays up)")
+            .Add("dotnext_durability", "not fsynced before a follower acknowledges: its WriteAheadLog flushes pages to disk only up to the commit index (a background flusher woken on commit; the 6.4 source's WriteAheadLog.Flusher.cs, and 6.12's obsolete notes on FlushOnCommit/FlushInterval say the same: checkpoint on every commit), so AppendEntries is acknowledged with the entries in memory-mapped pages only; the maintainer's answer in dotnet/dotNext discussion #285 (6.3): the client gets its ACK before fsync, durable while the cluster stays up")
             .Add("ours_alloc_cpu_scope", "alloc_bytes_per_commit and cpu_ms_per_commit are whole-process deltas over the measured window (all 3 replicas, the transports and the writers) divided by commits")
             .Print();
 
