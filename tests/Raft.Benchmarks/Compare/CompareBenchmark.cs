@@ -8,12 +8,12 @@ namespace Raft.Benchmarks.Compare;
 /// </summary>
 internal static class CompareBenchmark
 {
-    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan LeaderDeadline = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_leaderDeadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_stopDeadline = TimeSpan.FromSeconds(30);
 
     /// <summary>Past the measured window, how long writers may take to finish their last proposal.</summary>
-    private static readonly TimeSpan DrainDeadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_drainDeadline = TimeSpan.FromSeconds(30);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -82,7 +82,7 @@ internal static class CompareBenchmark
         var directory = Path.Combine(options.Directory, $"{scenario.Name}-r{round}-{system}");
         Directory.CreateDirectory(directory);
         IComparedCluster cluster;
-        using (var start = new CancellationTokenSource(StartDeadline))
+        using (var start = new CancellationTokenSource(s_startDeadline))
         {
             cluster = system == "dotnext"
                 ? await DotNextTcpCluster.StartAsync(directory, start.Token)
@@ -91,25 +91,25 @@ internal static class CompareBenchmark
 
         try
         {
-            using (var leader = new CancellationTokenSource(LeaderDeadline))
+            using (var leader = new CancellationTokenSource(s_leaderDeadline))
             {
-                await Phase(cluster.WaitForLeaderAsync(leader.Token), LeaderDeadline, $"{system} to elect a leader");
+                await Phase(cluster.WaitForLeaderAsync(leader.Token), s_leaderDeadline, $"{system} to elect a leader");
             }
 
             var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
             var window = TimeSpan.FromSeconds(options.Seconds);
-            using var load = new CancellationTokenSource(warmup + window + DrainDeadline);
-            return await Phase(WriteLoad.RunAsync(cluster, scenario, warmup, window, load.Token), warmup + window + DrainDeadline, $"{system} {scenario.Name} writers");
+            using var load = new CancellationTokenSource(warmup + window + s_drainDeadline);
+            return await Phase(WriteLoad.RunAsync(cluster, scenario, warmup, window, load.Token), warmup + window + s_drainDeadline, $"{system} {scenario.Name} writers");
         }
         finally
         {
             try
             {
-                await cluster.DisposeAsync().AsTask().WaitAsync(StopDeadline);
+                await cluster.DisposeAsync().AsTask().WaitAsync(s_stopDeadline);
             }
             catch (TimeoutException)
             {
-                Console.Error.WriteLine($"# {system}: stopping the cluster took over {StopDeadline}; left behind");
+                Console.Error.WriteLine($"# {system}: stopping the cluster took over {s_stopDeadline}; left behind");
             }
 
             Directory.Delete(directory, recursive: true);
