@@ -38,7 +38,10 @@ public sealed class ManualMembershipTests(SharedCluster shared)
         var configurations = new Dictionary<ulong, ConfState>();
         foreach (var group in cluster.AllGroups)
         {
-            configurations[group] = (await cluster.LeaderOf(group)!.GetStatusAsync()).Configuration;
+            // An election may be under way on a loaded machine: wait for the group's leader.
+            Actors.Runtime.RaftReplica? leader = null;
+            await Poll.UntilAsync(() => (leader = cluster.LeaderOf(group)) is not null, TimeSpan.FromSeconds(15), $"a leader of group {group}");
+            configurations[group] = (await leader!.GetStatusAsync()).Configuration;
         }
 
         return configurations;
