@@ -1,30 +1,20 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
-using Raft.Actors.Snapshots;
 using Raft.Actors.Storage;
 
 namespace Raft.Orleans.Runtime;
 
 /// <summary>
-/// The durable stores of one group's replica on this silo: its log and its snapshots, under
-/// <c>{DataDirectory}/{silo name}/group-{id}/</c>. Every store the silo opens is opened here, so
-/// that another log (a WAL shared by all groups of the node) replaces this one in one place.
+/// Where a silo keeps its groups: <c>{DataDirectory}/{silo name}/group-{id}/</c>, opened with
+/// <see cref="GroupStorage.OpenFilesAsync"/> (the one place stores are opened).
 /// </summary>
-internal sealed record GroupStores(ILogStore Log, ISnapshotStore Snapshots)
+internal static class GroupStores
 {
     /// <summary>The directory holding every group of the silo named <paramref name="siloName"/>.</summary>
     public static string SiloDirectory(RaftOptions options, string siloName) =>
         Path.Combine(Path.GetFullPath(options.DataDirectory), siloName);
 
     /// <summary>Opens (creating when missing) the stores of <paramref name="group"/> for the silo named <paramref name="siloName"/>.</summary>
-    public static async Task<GroupStores> OpenAsync(RaftOptions options, string siloName, ulong group, ILogger logger, CancellationToken cancellationToken)
-    {
-        var directory = Path.Combine(SiloDirectory(options, siloName), $"group-{group}");
-        var log = await FileLogStore.OpenAsync(
-            Path.Combine(directory, "log"),
-            new FileLogStoreOptions { SegmentSize = options.LogSegmentSize, Logger = logger },
-            cancellationToken).ConfigureAwait(false);
-        var snapshots = new FileSnapshotStore(new FileSnapshotStoreOptions { Directory = Path.Combine(directory, "snapshots") });
-        return new GroupStores(log, snapshots);
-    }
+    public static Task<GroupStorage> OpenAsync(RaftOptions options, string siloName, ulong group, ILogger logger, CancellationToken cancellationToken) =>
+        GroupStorage.OpenFilesAsync(Path.Combine(SiloDirectory(options, siloName), $"group-{group}"), options.LogSegmentSize, logger, cancellationToken);
 }
