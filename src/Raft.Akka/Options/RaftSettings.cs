@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using Raft.Actors.Storage;
@@ -171,28 +170,24 @@ public sealed class RaftSettings
     /// <summary>These settings as an <c>akka.raft</c> HOCON section.</summary>
     public string ToHocon()
     {
-        var hocon = new StringBuilder();
-        hocon.Append(CultureInfo.InvariantCulture, $"{Section} {{\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  cluster-id = {Quote(ClusterId)}\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  node-id = {NodeId}\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  data-directory = {Quote(DataDirectory)}\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  groups = {Groups}\n");
-        hocon.Append("  members {\n");
-        foreach (var (node, address) in Members)
-        {
-            hocon.Append(CultureInfo.InvariantCulture, $"    {Quote(node.ToString(CultureInfo.InvariantCulture))} = {Quote(address)}\n");
-        }
-
-        hocon.Append("  }\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  tick-interval = {(long)TickInterval.TotalMilliseconds}ms\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  election-ticks = {ElectionTicks}\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  proposal-timeout = {(long)ProposalTimeout.TotalMilliseconds}ms\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  request-timeout = {(long)RequestTimeout.TotalMilliseconds}ms\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  attempt-timeout = {(long)AttemptTimeout.TotalMilliseconds}ms\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  log-segment-size = {LogSegmentSize}\n");
-        hocon.Append(CultureInfo.InvariantCulture, $"  snapshot-every-entries = {SnapshotEveryEntries}\n");
-        hocon.Append("}\n");
-        return hocon.ToString();
+        static string Ms(TimeSpan value) => string.Create(CultureInfo.InvariantCulture, $"{(long)value.TotalMilliseconds}ms");
+        var members = Members.Select(m => $"{Quote(m.Key.ToString(CultureInfo.InvariantCulture))} = {Quote(m.Value)}");
+        (string Name, string Value)[] settings =
+        [
+            ("cluster-id", Quote(ClusterId)),
+            ("node-id", NodeId.ToString(CultureInfo.InvariantCulture)),
+            ("data-directory", Quote(DataDirectory)),
+            ("groups", Groups.ToString(CultureInfo.InvariantCulture)),
+            ("members", "{ " + string.Join(", ", members) + " }"),
+            ("tick-interval", Ms(TickInterval)),
+            ("election-ticks", ElectionTicks.ToString(CultureInfo.InvariantCulture)),
+            ("proposal-timeout", Ms(ProposalTimeout)),
+            ("request-timeout", Ms(RequestTimeout)),
+            ("attempt-timeout", Ms(AttemptTimeout)),
+            ("log-segment-size", LogSegmentSize.ToString(CultureInfo.InvariantCulture)),
+            ("snapshot-every-entries", SnapshotEveryEntries.ToString(CultureInfo.InvariantCulture)),
+        ];
+        return $"{Section} {{\n{string.Join("", settings.Select(s => $"  {s.Name} = {s.Value}\n"))}}}\n";
     }
 
     /// <summary>The members' addresses, parsed (valid once <see cref="Validate"/> passed).</summary>

@@ -25,18 +25,13 @@ namespace Raft.Akka.Persistence;
 /// </remarks>
 public sealed class RaftJournal : AsyncWriteJournal
 {
-    private readonly ActorSystem _system;
-    private readonly RaftExtension _raft;
-    private readonly PersistenceKeys _keys;
+    private readonly PersistenceStore _store;
 
     /// <summary>Created by Akka.Persistence with the plugin's configuration section.</summary>
     public RaftJournal(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        // Kept: Context is only valid on the actor's own turn, not after an await.
-        _system = Context.System;
-        _raft = RaftExtension.Get(_system);
-        _keys = new PersistenceKeys(config.GetString("key-prefix", "akka/"));
+        _store = new PersistenceStore(Context.System, config);
     }
 
     /// <inheritdoc />
@@ -66,12 +61,12 @@ public sealed class RaftJournal : AsyncWriteJournal
             return;
         }
 
-        var range = new KeyRange(_keys.Event(persistenceId, fromSequenceNr), PersistenceKeys.After(_keys.Event(persistenceId, toSequenceNr)));
+        var range = new KeyRange(_store.Keys.Event(persistenceId, fromSequenceNr), PersistenceKeys.After(_store.Keys.Event(persistenceId, toSequenceNr)));
         await foreach (var entry in range.ScanAsync(Kv(persistenceId), max).ConfigureAwait(false))
         {
             var stored = StoredPayload.FromBytes(entry.Value);
             recoveryCallback(new Persistent(
-                stored.Deserialize(_system),
+                stored.Deserialize(_store.System),
                 PersistenceKeys.SequenceNrOf(entry.Key),
                 persistenceId,
                 stored.EventManifest,
@@ -85,18 +80,18 @@ public sealed class RaftJournal : AsyncWriteJournal
     /// <inheritdoc />
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
-        var value = await Kv(persistenceId).GetAsync(_keys.Highest(persistenceId), cancellationToken).ConfigureAwait(false);
+        var value = await Kv(persistenceId).GetAsync(_store.Keys.Highest(persistenceId), cancellationToken).ConfigureAwait(false);
         return value is { Length: 8 } ? BinaryPrimitives.ReadInt64LittleEndian(value) : 0;
     }
 
     /// <inheritdoc />
     protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken)
     {
-        var range = new KeyRange(_keys.Event(persistenceId, 0), PersistenceKeys.After(_keys.Event(persistenceId, toSequenceNr)));
+        var range = new KeyRange(_store.Keys.Event(persistenceId, 0), PersistenceKeys.After(_store.Keys.Event(persistenceId, toSequenceNr)));
         return range.DeleteAsync(Kv(persistenceId), static _ => true, cancellationToken);
     }
 
-    private IReplicatedKv Kv(string persistenceId) => _raft.ServicesFor(persistenceId).Kv;
+    private IReplicatedKv Kv(string persistenceId) => _store.KvOf(persistenceId);
 
     /// <summary>Stores one atomic write as one batch; returns the reason it was rejected (not stored), or null once stored.</summary>
     private async Task<Exception?> WriteAsync(AtomicWrite write, CancellationToken cancellationToken)
@@ -111,8 +106,8 @@ public sealed class RaftJournal : AsyncWriteJournal
             foreach (var e in events)
             {
                 var payload = e.Payload is Tagged tagged ? tagged.Payload : e.Payload;
-                var stored = StoredPayload.Of(_system, payload, e.WriterGuid ?? "", e.Manifest ?? "", e.Timestamp != 0 ? e.Timestamp : stamp);
-                operations.Add(KvOperation.Put(_keys.Event(e.PersistenceId, e.SequenceNr), stored.ToBytes()));
+                var stored = StoredPayload.Of(_store.System, payload, e.WriterGuid ?? "", e.Manifest ?? "", e.Timestamp != 0 ? e.Timestamp : stamp);
+                operations.Add(KvOperation.Put(_store.Keys.Event(e.PersistenceId, e.SequenceNr), stored.ToBytes()));
             }
         }
         catch (Exception ex)
@@ -123,7 +118,7 @@ public sealed class RaftJournal : AsyncWriteJournal
 
         var highest = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(highest, write.HighestSequenceNr);
-        operations.Add(KvOperation.Put(_keys.Highest(write.PersistenceId), highest));
+        operations.Add(KvOperation.Put(_store.Keys.Highest(write.PersistenceId), highest));
         await Kv(write.PersistenceId).BatchAsync(operations, cancellationToken: cancellationToken).ConfigureAwait(false);
         return null;
     }

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Snapshot;
@@ -19,17 +18,13 @@ namespace Raft.Akka.Persistence;
 /// </remarks>
 public sealed class RaftSnapshotStore : SnapshotStore
 {
-    private readonly ActorSystem _system;
-    private readonly RaftExtension _raft;
-    private readonly PersistenceKeys _keys;
+    private readonly PersistenceStore _store;
 
     /// <summary>Created by Akka.Persistence with the plugin's configuration section.</summary>
     public RaftSnapshotStore(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        _system = Context.System;
-        _raft = RaftExtension.Get(_system);
-        _keys = new PersistenceKeys(config.GetString("key-prefix", "akka/"));
+        _store = new PersistenceStore(Context.System, config);
     }
 
     /// <inheritdoc />
@@ -57,22 +52,22 @@ public sealed class RaftSnapshotStore : SnapshotStore
         }
 
         var metadata = new SnapshotMetadata(persistenceId, PersistenceKeys.SequenceNrOf(found.Entry.Key), new DateTime(found.Stored.Timestamp, DateTimeKind.Utc));
-        return new SelectedSnapshot(metadata, found.Stored.Deserialize(_system));
+        return new SelectedSnapshot(metadata, found.Stored.Deserialize(_store.System));
     }
 
     /// <inheritdoc />
     protected override Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        var stored = StoredPayload.Of(_system, snapshot, "", "", metadata.Timestamp.Ticks);
-        return Kv(metadata.PersistenceId).PutAsync(_keys.Snapshot(metadata.PersistenceId, metadata.SequenceNr), stored.ToBytes(), cancellationToken: cancellationToken);
+        var stored = StoredPayload.Of(_store.System, snapshot, "", "", metadata.Timestamp.Ticks);
+        return Kv(metadata.PersistenceId).PutAsync(_store.Keys.Snapshot(metadata.PersistenceId, metadata.SequenceNr), stored.ToBytes(), cancellationToken: cancellationToken);
     }
 
     /// <inheritdoc />
     protected override Task DeleteAsync(SnapshotMetadata metadata, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        return Kv(metadata.PersistenceId).DeleteAsync(_keys.Snapshot(metadata.PersistenceId, metadata.SequenceNr), cancellationToken: cancellationToken);
+        return Kv(metadata.PersistenceId).DeleteAsync(_store.Keys.Snapshot(metadata.PersistenceId, metadata.SequenceNr), cancellationToken: cancellationToken);
     }
 
     /// <inheritdoc />
@@ -91,7 +86,7 @@ public sealed class RaftSnapshotStore : SnapshotStore
         stored.Timestamp <= criteria.MaxTimeStamp.Ticks && stored.Timestamp >= (criteria.MinTimestamp ?? DateTime.MinValue).Ticks;
 
     private KeyRange Range(string persistenceId, SnapshotSelectionCriteria criteria) =>
-        new(_keys.Snapshot(persistenceId, criteria.MinSequenceNr), PersistenceKeys.After(_keys.Snapshot(persistenceId, criteria.MaxSequenceNr)));
+        new(_store.Keys.Snapshot(persistenceId, criteria.MinSequenceNr), PersistenceKeys.After(_store.Keys.Snapshot(persistenceId, criteria.MaxSequenceNr)));
 
-    private IReplicatedKv Kv(string persistenceId) => _raft.ServicesFor(persistenceId).Kv;
+    private IReplicatedKv Kv(string persistenceId) => _store.KvOf(persistenceId);
 }
