@@ -196,7 +196,7 @@ public sealed class RaftExtension : IExtension
             _lifecycle.Release();
         }
 
-        _log.Info("Raft node {0} of cluster {1} started {2} replicas under {3}", NodeId, Settings.ClusterId, host.GroupCount, Settings.GroupDirectory(0).Replace("group-0", "", StringComparison.Ordinal));
+        _log.Info("Raft node {0} of cluster {1} started {2} replicas under {3}", NodeId, Settings.ClusterId, host.GroupCount, Settings.NodeDirectory);
     }
 
     /// <summary>

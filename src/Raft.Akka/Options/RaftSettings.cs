@@ -55,9 +55,11 @@ public sealed class RaftSettings
     /// <summary>The group ids, 1…<see cref="Groups"/>.</summary>
     public IReadOnlyList<ulong> GroupIds => [.. Enumerable.Range(1, Groups).Select(g => (ulong)g)];
 
+    /// <summary>Where this node keeps its groups: <c>{DataDirectory}/node-{NodeId}</c>.</summary>
+    public string NodeDirectory => Path.Combine(Path.GetFullPath(DataDirectory), $"node-{NodeId}");
+
     /// <summary>Where this node keeps <paramref name="group"/>.</summary>
-    public string GroupDirectory(ulong group) =>
-        Path.Combine(Path.GetFullPath(DataDirectory), $"node-{NodeId}", $"group-{group}");
+    public string GroupDirectory(ulong group) => Path.Combine(NodeDirectory, $"group-{group}");
 
     /// <summary>Reads the <c>akka.raft</c> section of <paramref name="config"/> (with the defaults of <c>reference.conf</c> as fallback).</summary>
     /// <exception cref="ConfigurationException">A setting is missing or malformed; the message names it.</exception>

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Raft.Actors.Routing;
 using Raft.Actors.Services;
+using Raft.Akka.Serialization;
 
 namespace Raft.Akka.Tests.Runtime;
 
@@ -71,6 +73,13 @@ public sealed class RemoteClusterTests
         {
             await impostor.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
         }
+
+        // A client request of another cluster is answered with a failure, not run.
+        var raftActor = cluster[0].ActorSelection($"{cluster.AddressOf(1)}/system/raft");
+        var request = RoutingCodec.Encode(new ReplicaRequest { Group = 1, Kind = ReplicaRequestKind.Read, Payload = new byte[] { 1 }, Timeout = TimeSpan.FromSeconds(1) });
+        await Assert.ThrowsAnyAsync<Exception>(() => raftActor.Ask<RaftAnswer>(new RaftRequest("other", request), TimeSpan.FromSeconds(10)));
+        var answer = await raftActor.Ask<RaftAnswer>(new RaftRequest(cluster.ClusterId, request), TimeSpan.FromSeconds(10));
+        Assert.NotEqual(ReplicaAnswerStatus.NoReplica, RoutingCodec.DecodeAnswer(answer.Answer).Status);
 
         // The real cluster kept working.
         await cluster.Raft(0).Services(1).Kv.PutStringAsync("after", "yes");
