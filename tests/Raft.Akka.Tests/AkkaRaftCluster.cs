@@ -13,7 +13,6 @@ public sealed class AkkaRaftCluster : IAsyncDisposable
 {
     private readonly ActorSystem?[] _systems;
     private readonly int[] _ports;
-    private readonly string _extraHocon;
 
     public AkkaRaftCluster(int nodes = 3, int groups = 2, string extraHocon = "", string clusterId = "test")
     {
@@ -21,11 +20,14 @@ public sealed class AkkaRaftCluster : IAsyncDisposable
         _ports = [.. Enumerable.Range(0, nodes).Select(_ => FreePort())];
         Groups = groups;
         ClusterId = clusterId;
-        _extraHocon = extraHocon;
+        ExtraHocon = extraHocon;
         DataDirectory = Path.Combine(Path.GetTempPath(), "raft-akka-tests", Guid.NewGuid().ToString("N"));
     }
 
     public string SystemName { get; } = "raft-test";
+
+    /// <summary>Appended to every node's configuration (wins over the defaults here).</summary>
+    public string ExtraHocon { get; set; }
 
     public string DataDirectory { get; }
 
@@ -78,7 +80,7 @@ public sealed class AkkaRaftCluster : IAsyncDisposable
                 members { {{members ?? MembersHocon()}} }
               }
             }
-            {{_extraHocon}}
+            {{ExtraHocon}}
             """));
 
     public async Task StartAsync()
