@@ -122,7 +122,7 @@ internal sealed class RaftNodeActor : ReceiveActor
         // One warning per sender and reason: a misconfigured peer sends a heartbeat every 200 ms.
         if (_reported.Count < 1000 && _reported.Add(from + "|" + reason))
         {
-            _log.Warning("Raft node {0} refused a frame from {1}: {2}. Check {3}.cluster-id and {3}.members on both nodes.", _raft.NodeId, from, reason, RaftSettings.Section);
+            _log.Warning("Raft node {0} refused what {1} sent: {2}. Check {3}.cluster-id and {3}.members on both nodes.", _raft.NodeId, from, reason, RaftSettings.Section);
         }
     }
 }
