@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using Orleans.Journaling.Json;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using Raft.Actors.Consensus;
@@ -20,6 +21,9 @@ public sealed record RaftClusterSettings
     public TimeSpan DeadSiloGracePeriod { get; init; } = TimeSpan.FromSeconds(1);
 
     public bool Services { get; init; }
+
+    /// <summary>Adds the Raft journal storage as the default journal storage (with the services, where it keeps journals).</summary>
+    public bool Journaling { get; init; }
 }
 
 /// <summary>In-process silos (Silo_0…, all of them the configured members), with Raft grain storage "raft" and data in a temporary directory removed on dispose.</summary>
@@ -75,9 +79,15 @@ public sealed class RaftTestCluster : IAsyncDisposable
                 o.ProposalTimeout = TimeSpan.FromSeconds(2);
             });
             silo.AddRaftGrainStorage(Storage);
-            if (settings.Services)
+            if (settings.Services || settings.Journaling)
             {
                 silo.AddRaftServices();
+            }
+
+            if (settings.Journaling)
+            {
+                silo.AddRaftJournalStorage();
+                silo.UseJsonJournalFormat(Journaling.JournalJson.Default);
             }
         });
         var cluster = builder.Build();
