@@ -81,41 +81,21 @@ public sealed class AutomaticMembershipTests
 
         const int grainCount = 12;
         var grains = Enumerable.Range(0, grainCount).Select(i => cluster.Client.GetGrain<ICounterGrain>($"replace-{i}")).ToArray();
-        var acknowledged = new int[grainCount];
-        var attempts = new int[grainCount];
-        using var stop = new CancellationTokenSource();
-        var writers = grains.Select((grain, i) => Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref attempts[i]);
-                try
-                {
-                    await grain.Add(1).WaitAsync(s_call);
-                    Interlocked.Increment(ref acknowledged[i]);
-                }
-                catch (Exception)
-                {
-                    // Unknown outcome: counted as an attempt, which may or may not have applied.
-                    await Task.Delay(20);
-                }
-            }
-        })).ToArray();
-
-        await Poll.UntilAsync(() => Enumerable.Range(0, grainCount).All(i => Volatile.Read(ref acknowledged[i]) >= 2), TimeSpan.FromSeconds(30), "every grain had two writes acknowledged");
+        await using var writers = new CounterWriters(grains, s_call);
+        await writers.AcknowledgedAsync(2, TimeSpan.FromSeconds(30), "every grain had two writes acknowledged");
 
         // The silo with the most replicas, other than the primary silo of the test cluster.
         var victim = cluster.Silos.Where(s => s.Name != "Silo_0")
             .OrderByDescending(s => RaftTestCluster.RaftOf(s).Host!.GroupCount).First();
         var victimNode = RaftTestCluster.RaftOf(victim).NodeId;
         var hosted = cluster.AllGroups.Where(g => RaftTestCluster.RaftOf(victim).Host!.GetReplica(g) is not null).ToArray();
-        var before = acknowledged.ToArray();
+        var before = writers.Acknowledged;
         await cluster.KillAsync(victim);
 
         await Poll.UntilAsync(() => SettledAsync(cluster, Factor), TimeSpan.FromSeconds(60), $"every group {victim.Name} was in has {Factor} voters on the running silos again");
-        await Poll.UntilAsync(() => Enumerable.Range(0, grainCount).All(i => Volatile.Read(ref acknowledged[i]) - before[i] >= 2), TimeSpan.FromSeconds(30), "every grain had two more writes acknowledged");
-        await stop.CancelAsync();
-        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(30));
+        await writers.AcknowledgedAsync(2, TimeSpan.FromSeconds(30), "every grain had two more writes acknowledged", since: before);
+        await writers.StopAsync();
+        var (acknowledged, attempts) = (writers.Acknowledged, writers.Attempts);
 
         Assert.NotEmpty(hosted);
         foreach (var group in cluster.AllGroups)

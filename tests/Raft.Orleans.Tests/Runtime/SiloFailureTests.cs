@@ -14,37 +14,16 @@ public sealed class SiloFailureTests
         await using var cluster = await RaftTestCluster.StartAsync();
         await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(20));
         var grains = Enumerable.Range(0, Grains).Select(i => cluster.Client.GetGrain<ICounterGrain>($"kill-{i}")).ToArray();
-        var acknowledged = new int[Grains];
-        var attempts = new int[Grains];
-        using var stop = new CancellationTokenSource();
-        var writers = grains.Select((grain, i) => Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref attempts[i]);
-                try
-                {
-                    await grain.Add(1).WaitAsync(s_call);
-                    Interlocked.Increment(ref acknowledged[i]);
-                }
-                catch (Exception)
-                {
-                    // Unknown outcome (the silo died under the write, or the grain is moving): counted
-                    // as an attempt, which may or may not have applied.
-                    await Task.Delay(20);
-                }
-            }
-        })).ToArray();
-
-        await Poll.UntilAsync(() => Enumerable.Range(0, Grains).All(i => Volatile.Read(ref acknowledged[i]) >= 3), TimeSpan.FromSeconds(30), "every grain had three writes acknowledged");
+        await using var writers = new CounterWriters(grains, s_call);
+        await writers.AcknowledgedAsync(3, TimeSpan.FromSeconds(30), "every grain had three writes acknowledged");
         var victim = cluster.Silos.Single(s => s.Name == Names(cluster)[Leader(cluster, 1)]);
         var hosted = await Task.WhenAll(grains.Select(g => g.SiloName().WaitAsync(s_call)));
-        var before = acknowledged.ToArray();
+        var before = writers.Acknowledged;
         await cluster.KillAsync(victim);
 
-        await Poll.UntilAsync(() => Enumerable.Range(0, Grains).All(i => Volatile.Read(ref acknowledged[i]) - before[i] >= 3), TimeSpan.FromSeconds(40), $"every grain had three more writes acknowledged after {victim.Name} was killed");
-        stop.Cancel();
-        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(30));
+        await writers.AcknowledgedAsync(3, TimeSpan.FromSeconds(40), $"every grain had three more writes acknowledged after {victim.Name} was killed", since: before);
+        await writers.StopAsync();
+        var (acknowledged, attempts) = (writers.Acknowledged, writers.Attempts);
         Assert.Contains(victim.Name, hosted);
 
         var storage = cluster.StorageOn(cluster.Silos.First());
