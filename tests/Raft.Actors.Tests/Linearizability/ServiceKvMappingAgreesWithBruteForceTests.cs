@@ -90,16 +90,11 @@ public class ServiceKvMappingAgreesWithBruteForceTests
     private static List<ServiceKvOperation> RandomHistory(Random random, int clients, int count, int unknownIn20)
     {
         var history = new List<ServiceKvOperation>(count);
-        var freeAt = new long[clients];
+        var slots = new RandomSlots(random, clients, unknownIn20);
         for (var n = 0; n < count; n++)
         {
-            var client = random.Next(clients);
-            var invokedAt = freeAt[client] + random.Next(0, 4);
-            var completedAt = invokedAt + random.Next(0, 6);
-            freeAt[client] = completedAt + 1;
+            var (client, invokedAt, completedAt, outcome) = slots.Next();
             var kind = (ServiceKvKind)random.Next(6);
-            var roll = random.Next(20);
-            var outcome = roll < 17 - unknownIn20 ? OpOutcome.Ok : roll < 17 ? OpOutcome.Unknown : OpOutcome.Failed;
             history.Add(new ServiceKvOperation(
                 client,
                 kind,
